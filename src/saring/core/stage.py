@@ -100,6 +100,10 @@ class Stage:
         """A removal reason per document, from this stage's signals and thresholds only."""
         return [None] * len(next(iter(signals.values()), ()))
 
+    def thresholds(self) -> dict[str, float]:
+        """Signal name -> the threshold ``decide`` applies to it (drawn on the report's histograms)."""
+        return {}
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(label={self.label!r}, params={self.params!r})"
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from saring.config import Pipeline
 from saring.core.accounting import ShardStats
+from saring.core.stage import CorpusStage
 from saring.engine.shard import ProgressFn, ShardWorker
 from saring.io.readers import Shard
 
@@ -80,6 +81,10 @@ class LocalExecutor:
                 shard = pending.pop(future)
                 yield shard, future.result()
         self._drain()
+
+    def plan(self, stage: CorpusStage, collected: list[Path], plan_dir: Path, workers: int) -> None:
+        """Plans run in this process; a stage may use ``workers`` processes of its own."""
+        stage.plan(collected, plan_dir, workers)
 
     def close(self) -> None:
         if self._pool is not None:

@@ -23,6 +23,7 @@ import xxhash
 
 from saring.config import Pipeline
 from saring.core.accounting import ShardStats
+from saring.core.stage import CorpusStage
 from saring.engine.shard import ProgressFn, WorkLayout, split_segments
 from saring.io.readers import Shard, plan_shards
 from saring.io.writers import KINDS, OutputStore
@@ -33,7 +34,11 @@ class RunError(RuntimeError):
 
 
 class Executor(Protocol):
+    """Where shard work and corpus plans run (local process pool, Ray cluster)."""
+
     def map(self, phase: int, shards: list[Shard]) -> Iterator[tuple[Shard, ShardStats]]: ...
+
+    def plan(self, stage: CorpusStage, collected: list[Path], plan_dir: Path, workers: int) -> None: ...
 
     def close(self) -> None: ...
 
@@ -146,16 +151,14 @@ def run_pipeline(
     segments = split_segments(pipeline.build_stages())
     workers = resolve_workers(pipeline.engine.workers)
     if executor_factory is None:
-        from saring.engine.local import LocalExecutor
-
-        executor_factory = LocalExecutor
+        executor_factory = _executor_factory(pipeline.engine.kind)
     executor = executor_factory(pipeline, work, store.url, workers, on_progress)
     total_bytes = sum(_size(shard.path) for shard in shards)
     docs_seen = 0
     try:
         for phase, segment in enumerate(segments):
             if segment.corpus is not None:
-                _plan(segment.corpus, layout, phase, shards, workers)
+                _plan(executor, segment.corpus, layout, phase, shards, workers)
             todo = [s for s in shards if not layout.marker(phase, s.index).exists()]
             on_phase(PhaseEvent(phase, len(segments), len(todo), total_bytes if phase == 0 else 0, docs_seen))
             for _shard, _stats in executor.map(phase, todo):
@@ -211,12 +214,24 @@ def _merge(layout: WorkLayout, phase: int, shards: list[Shard]) -> ShardStats:
     return totals
 
 
-def _plan(stage, layout: WorkLayout, phase: int, shards: list[Shard], workers: int) -> None:
+def _executor_factory(kind: str) -> Callable[[Pipeline, Path, str, int, ProgressFn], Executor]:
+    if kind == "ray":
+        from saring.engine.ray import RayExecutor
+
+        return RayExecutor
+    from saring.engine.local import LocalExecutor
+
+    return LocalExecutor
+
+
+def _plan(
+    executor: Executor, stage: CorpusStage, layout: WorkLayout, phase: int, shards: list[Shard], workers: int
+) -> None:
     plan_dir = layout.plan_dir(phase)
     done = plan_dir / "DONE"
     if done.exists():
         return
     shutil.rmtree(plan_dir, ignore_errors=True)
     plan_dir.mkdir(parents=True)
-    stage.plan([layout.collected(phase, s.index) for s in shards], plan_dir, workers)
+    executor.plan(stage, [layout.collected(phase, s.index) for s in shards], plan_dir, workers)
     done.write_bytes(b"")
