@@ -1,0 +1,232 @@
+"""Find personal data: one candidate pattern per kind (compiled ``regex``), then a real validator.
+
+A candidate becomes a finding only when its validator accepts it: phone numbers by ``phonenumbers``
+metadata, NIK by region code and birth date (``stdnum.id.nik``), NPWP by its check digit
+(``stdnum.id.npwp``), cards by Luhn and network prefix/length, IP addresses by ``ipaddress``, e-mail
+domains by the IANA top-level-domain list. Each finding carries a normalized value (E.164 phone,
+digits, lower-case e-mail, compressed IP) so a keyed hash maps one value to one token whatever its
+formatting.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import phonenumbers
+import regex
+from stdnum import luhn
+from stdnum.id import nik as stdnum_nik
+from stdnum.id import npwp as stdnum_npwp
+
+from saring.stages.pii.context import card_networks, context, top_level_domains
+
+KINDS = ("email", "phone", "nik", "npwp", "card", "ip")
+#: Which kind wins when two findings cover the same span (earlier wins).
+PRIORITY = {kind: rank for rank, kind in enumerate(("email", "ip", "npwp", "nik", "card", "phone"))}
+
+# Anything any detector could match contains one of these; documents without a hit are skipped.
+PRECHECK = regex.compile(
+    r"@|[\[({<] ?(?i:at) ?[\])}>]"  # e-mail, also "nama [at] domain.com"
+    r"|[0-9](?:[ .\-–()/]{0,3}[0-9]){6}"  # phone, NIK, NPWP, card: 7+ digits with separators
+    r"|[0-9]\.[0-9]{1,3}\.[0-9]"  # IPv4
+    r"|:[0-9A-Fa-f]{0,4}:"  # IPv6
+)
+
+_BRACKET_AT = r"[ ]?[\[({<][ ]?(?i:at)[ ]?[\])}>][ ]?"
+_BRACKET_DOT = r"[ ]?[\[({<][ ]?(?i:dot|titik)[ ]?[\])}>][ ]?"
+EMAIL = regex.compile(
+    rf"""
+    (?<![\w.%+\-])
+    (?P<local>[A-Za-z0-9](?:[A-Za-z0-9._%+\-]{{0,62}}[A-Za-z0-9_%+\-])?)
+    (?:@|{_BRACKET_AT})
+    (?P<domain>(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{{0,61}}[A-Za-z0-9])?(?:\.|{_BRACKET_DOT}))+
+      (?P<tld>[A-Za-z]{{2,24}}))
+    (?![\w\-]|\.[A-Za-z0-9])
+    """,
+    regex.X,
+)
+IPV4 = regex.compile(r"(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9]|\.[0-9])")
+IPV6 = regex.compile(
+    r"""
+    (?<![\w:.])
+    (?=[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:)
+    (?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[0-9A-Fa-f]{1,4})?
+    (?![\w:]|\.[0-9])
+    """,
+    regex.X,
+)
+# Long numbers: not inside a longer number (a single "." or "-" between digits continues a number).
+_NOT_AFTER_NUMBER = r"(?<![0-9]|[0-9][.\-])"
+_NOT_BEFORE_NUMBER = r"(?![0-9]|[.\-][0-9])"
+NIK = regex.compile(
+    rf"{_NOT_AFTER_NUMBER}(?:[0-9]{{16}}|[0-9]{{6}}(?P<sep>[ .\-])[0-9]{{6}}(?P=sep)[0-9]{{4}})"
+    + _NOT_BEFORE_NUMBER
+)
+NPWP = regex.compile(
+    rf"""{_NOT_AFTER_NUMBER}
+    (?:(?P<formatted>[0-9]{{2}}\.[0-9]{{3}}\.[0-9]{{3}}\.[0-9][.\-][0-9]{{3}}\.[0-9]{{3}})|[0-9]{{15,16}})
+    {_NOT_BEFORE_NUMBER}""",
+    regex.X,
+)
+CARD = regex.compile(
+    rf"""{_NOT_AFTER_NUMBER}(?<![0-9][ ])
+    (?:[0-9]{{12,19}}
+      |[0-9]{{4}}(?P<sep>[ \-])(?:[0-9]{{4}}(?P=sep)[0-9]{{4}}(?P=sep)[0-9]{{4}}(?:(?P=sep)[0-9]{{3}})?
+                                |[0-9]{{6}}(?P=sep)[0-9]{{4,5}}))
+    (?![0-9]|[ .\-][0-9])""",
+    regex.X,
+)
+# Phone numbers: an optional "+"/"00"/"(+62)" prefix, then digit groups joined by single separators,
+# "(0)" or a parenthesized area code; the run is taken whole (not followed by more digits).
+PHONE = regex.compile(
+    r"""
+    (?<![\w+]|[0-9][ .\-])
+    (?:\+[ ]?|(?<![0-9])00[ ]?)?
+    (?:\([ ]?\+?[0-9]{1,4}[ ]?\)[ ]?)?
+    [0-9]{1,5}
+    (?:(?:[ ]?\((?:0|[0-9]{2,4})\)[ ]?|[ .\-]|[ ]?[\-–][ ]?)?[0-9]{1,5}){1,6}
+    (?![\w]|[ .\-][0-9])
+    """,
+    regex.X,
+)
+# Shapes a digit run takes that are never phone numbers: dates and time ranges.
+_DATE_OR_TIME = regex.compile(
+    r"[0-9]{1,2}(?P<s>[.\-/])[0-9]{1,2}(?P=s)[0-9]{2,4}"
+    r"|[0-9]{4}(?P<t>[.\-/])[0-9]{1,2}(?P=t)[0-9]{1,2}"
+    r"|[0-2]?[0-9][.:][0-5][0-9][ ]?[\-–][ ]?[0-2]?[0-9][.:][0-5][0-9]"
+)
+_THOUSANDS = regex.compile(r"[1-9][0-9]{0,2}(?:[.,][0-9]{3})+")
+_TRUNK_ZERO = regex.compile(r"\([ ]?0[ ]?\)")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    start: int
+    end: int
+    kind: str
+    value: str  # normalized, for keyed hashes
+
+
+def _digits(text: str) -> str:
+    return "".join(c for c in text if "0" <= c <= "9")
+
+
+class Detectors:
+    """All detectors, configured once per stage."""
+
+    def __init__(self, kinds: tuple[str, ...], phone_regions: tuple[str, ...], ip_scope: str) -> None:
+        self.kinds = kinds
+        self.phone_regions = phone_regions
+        self.ip_scope = ip_scope
+        self.context = context()
+        self.networks = card_networks()
+        self.tlds = top_level_domains()
+        scanners: dict[str, list[tuple[regex.Pattern, Callable[[str, regex.Match], Finding | None]]]] = {
+            "email": [(EMAIL, self._email)],
+            "phone": [(PHONE, self._phone)],
+            "nik": [(NIK, self._nik)],
+            "npwp": [(NPWP, self._npwp)],
+            "card": [(CARD, self._card)],
+            "ip": [(IPV4, self._ip), (IPV6, self._ip)],
+        }
+        self.scanners = [scanner for kind in kinds for scanner in scanners[kind]]
+
+    def find(self, text: str, precheck: bool = True) -> list[Finding]:
+        """Non-overlapping findings in text order (longest span first, then by ``PRIORITY``)."""
+        if precheck and PRECHECK.search(text) is None:
+            return []
+        found = sorted(self._candidates(text), key=lambda f: (f.start, f.start - f.end, PRIORITY[f.kind]))
+        kept: list[Finding] = []
+        for finding in found:
+            if not kept or finding.start >= kept[-1].end:
+                kept.append(finding)
+        return kept
+
+    def _candidates(self, text: str) -> Iterator[Finding]:
+        for pattern, validate in self.scanners:
+            for match in pattern.finditer(text):
+                finding = validate(text, match)
+                if finding is not None:
+                    yield finding
+
+    def _email(self, text: str, m: regex.Match) -> Finding | None:
+        if m["tld"].lower() not in self.tlds:
+            return None
+        domain = regex.sub(_BRACKET_DOT, ".", m["domain"]).lower()
+        return Finding(m.start(), m.end(), "email", f"{m['local'].lower()}@{domain}")
+
+    def _ip(self, text: str, m: regex.Match) -> Finding | None:
+        try:
+            address = ipaddress.ip_address(m.group())
+        except ValueError:
+            return None
+        if self.ip_scope == "global" and not address.is_global:
+            return None
+        if address.version == 4 and (
+            self.context.has_directly_before("version", text, m.start())
+            or self.context.has_directly_before("currency", text, m.start())
+        ):
+            return None
+        return Finding(m.start(), m.end(), "ip", address.compressed)
+
+    def _nik(self, text: str, m: regex.Match) -> Finding | None:
+        digits = _digits(m.group())
+        if digits[6:8] == "00" or digits[12:] == "0000" or not stdnum_nik.is_valid(digits):
+            return None
+        if self.context.has_near("npwp", text, m.start()):
+            return None  # a NIK used as a 16-digit NPWP; the NPWP detector takes it
+        if self.context.has_near("card", text, m.start()) and self._is_card(digits):
+            return None
+        return Finding(m.start(), m.end(), "nik", digits)
+
+    def _npwp(self, text: str, m: regex.Match) -> Finding | None:
+        digits = _digits(m.group())
+        if m["formatted"] is None and not self.context.has_near("npwp", text, m.start()):
+            return None
+        if not stdnum_npwp.is_valid(digits):
+            return None
+        return Finding(m.start(), m.end(), "npwp", digits)
+
+    def _is_card(self, digits: str) -> bool:
+        return (
+            len(set(digits)) > 1
+            and luhn.is_valid(digits)
+            and any(network.matches(digits) for network in self.networks)
+        )
+
+    def _card(self, text: str, m: regex.Match) -> Finding | None:
+        digits = _digits(m.group())
+        return Finding(m.start(), m.end(), "card", digits) if self._is_card(digits) else None
+
+    def _phone(self, text: str, m: regex.Match) -> Finding | None:
+        raw = m.group()
+        if _DATE_OR_TIME.fullmatch(raw) or self.context.has_directly_before("currency", text, m.start()):
+            return None
+        international = raw.lstrip("( ").startswith("+") or raw.startswith("00")
+        digits = _digits(_TRUNK_ZERO.sub("", raw))
+        if raw.startswith("00"):
+            digits = digits[2:]
+        if not 8 <= len(digits) <= 15:
+            return None
+        number = None
+        if international or digits.startswith("62"):
+            number = self._valid_number("+" + digits, None)
+        elif digits.startswith("0"):
+            number = next(filter(None, (self._valid_number(digits, r) for r in self.phone_regions)), None)
+        elif not _THOUSANDS.fullmatch(raw) and self.context.has_near("phone", text, m.start()):
+            # No prefix at all ("WA 8123 4567"): only with a phone keyword before it.
+            candidates = [("+" + digits, None)] + [(digits, r) for r in self.phone_regions]
+            number = next(filter(None, (self._valid_number(d, r) for d, r in candidates)), None)
+        if number is None:
+            return None
+        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return Finding(m.start(), m.end(), "phone", e164)
+
+    def _valid_number(self, digits: str, region: str | None) -> phonenumbers.PhoneNumber | None:
+        try:
+            number = phonenumbers.parse(digits, region)
+        except phonenumbers.NumberParseException:
+            return None
+        return number if phonenumbers.is_valid_number(number) else None
