@@ -1,0 +1,66 @@
+"""Spilling keyed records to partition files on disk, so corpus plans work in a bounded memory.
+
+Records (numpy structured arrays with a ``key`` field of uint64) are appended to one of ``count``
+files chosen by the key's top bits; each partition is then read and processed alone, in parallel
+processes when more than one worker is available. Shared by the deduplication stages.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def partition_count(total_bytes: int, budget_bytes: int, workers: int) -> int:
+    """Partitions (a power of two) so that each one, times ``workers`` at once, fits the budget."""
+    per_worker = max(budget_bytes // max(workers, 1), 1)
+    needed = max(1, math.ceil(total_bytes / per_worker))
+    return 1 << (needed - 1).bit_length()
+
+
+class PartitionWriter:
+    """Appends records to ``directory/<prefix>-NNNNN.bin`` by the top bits of their key."""
+
+    def __init__(self, directory: Path, prefix: str, count: int, dtype: np.dtype) -> None:
+        self.count = count
+        self.dtype = dtype
+        self.bits = count.bit_length() - 1
+        self.paths = [directory / f"{prefix}-{i:05d}.bin" for i in range(count)]
+        self.files = [path.open("wb") for path in self.paths]
+
+    def write(self, records: np.ndarray) -> None:
+        if len(records) == 0:
+            return
+        if self.count == 1:
+            records.tofile(self.files[0])
+            return
+        part = (records["key"] >> np.uint64(64 - self.bits)).astype(np.int64)
+        order = np.argsort(part, kind="stable")
+        bounds = np.searchsorted(part[order], np.arange(self.count + 1))
+        for index in np.flatnonzero(np.diff(bounds)):
+            records[order[bounds[index] : bounds[index + 1]]].tofile(self.files[index])
+
+    def close(self) -> list[Path]:
+        for handle in self.files:
+            handle.close()
+        return self.paths
+
+
+def read_partition(path: Path, dtype: np.dtype) -> np.ndarray:
+    return np.fromfile(path, dtype=dtype)
+
+
+def map_partitions(function: Callable[..., Any], arguments: Sequence[tuple], workers: int) -> list[Any]:
+    """``function(*args)`` for each partition's arguments, in ``workers`` processes when useful."""
+    if workers <= 1 or len(arguments) <= 1:
+        return [function(*args) for args in arguments]
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(arguments)), mp_context=get_context("spawn")
+    ) as pool:
+        return list(pool.map(function, *zip(*arguments, strict=True)))
