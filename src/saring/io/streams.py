@@ -70,7 +70,7 @@ class _Bz2(_Decoder):
 class _Zstd(_Decoder):
     """Fed in small steps: one zstd block can inflate 4 bytes to 128 KiB."""
 
-    STEP = 4096
+    STEP = 1024
 
     def __init__(self) -> None:
         super().__init__()
@@ -129,6 +129,7 @@ class BoundedReader(io.RawIOBase):
         self.out_bytes = 0
         self._hash.update(head)
         self._buffer = b""
+        self._error: InputError | None = None
 
     @property
     def checksum(self) -> str:
@@ -150,6 +151,8 @@ class BoundedReader(io.RawIOBase):
 
     def _produce(self) -> bytes:
         """Next decompressed chunk, b"" at the end of the stream."""
+        if self._error is not None:
+            raise self._error
         while True:
             decoder = self._decoder
             if decoder.eof:  # a member/frame ended; another may follow
@@ -172,7 +175,10 @@ class BoundedReader(io.RawIOBase):
                     f"corrupt {self.compression} data after {self.raw_bytes:,} bytes: {error}"
                 ) from None
             if out:
-                self._check_limits(len(out))
+                try:
+                    self._check_limits(len(out))
+                except InputError as error:  # hand out this chunk first; the next read fails
+                    self._error = error
                 return out
 
     def _check_limits(self, produced: int) -> None:

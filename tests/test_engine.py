@@ -1,0 +1,154 @@
+"""The local engine: accounting, determinism across worker counts, resume after a crash or a kill."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+from conftest import article, basic_pipeline, output_bytes, read_output, write_jsonl
+
+from saring.engine import shard as shard_module
+from saring.engine.run import RunError, run_pipeline
+
+
+def quiet(message: str) -> None:
+    pass
+
+
+def test_every_record_is_accounted_for(corpus: list[Path], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run_pipeline(basic_pipeline(corpus, out), log=quiet)
+    stats = orjson.loads((out / "stats.json").read_bytes())
+    docs = stats["documents"]
+    assert docs == {
+        "in": 126,
+        "kept": len(read_output(out, "kept")),
+        "removed": docs["removed"],
+        "quarantined": 3,
+    }
+    assert docs["in"] == docs["kept"] + docs["removed"] + docs["quarantined"]
+    assert len(read_output(out, "removed")) == docs["removed"]
+    assert len(read_output(out, "quarantine")) == 3
+    assert result.stats.balanced
+    # 130 distinct seeds over 120 documents: seeds 100..119 and 200..219 repeat 0..29 shifted; count them
+    seeds = [(s * 100 + i) % 130 for s in range(3) for i in range(40)]
+    expected_duplicates = len(seeds) - len(set(seeds))
+    reasons = stats["stages"]["exact_dedup"]["removed"]
+    assert reasons.get("duplicate_text", 0) == expected_duplicates
+    assert stats["stages"]["length"]["removed"] == {"empty": 3}
+    removed = read_output(out, "removed")
+    duplicate = next(r for r in removed if r["removed"]["reason"] == "duplicate_text")
+    assert duplicate["signals"]["exact_dedup.duplicate_of"].startswith("s")
+    assert "manifest.json" in os.listdir(out) and not (out / "_work").exists()
+
+
+def test_output_bytes_do_not_depend_on_worker_count(corpus: list[Path], tmp_path: Path) -> None:
+    one = tmp_path / "one"
+    two = tmp_path / "two"
+    run_pipeline(basic_pipeline(corpus, one, workers=1), log=quiet)
+    run_pipeline(basic_pipeline(corpus, two, workers=2), log=quiet)
+    assert output_bytes(one) == output_bytes(two)
+    assert len(output_bytes(one)) >= 6
+
+
+def test_dry_run_removes_nothing_and_records_decisions(corpus: list[Path], tmp_path: Path) -> None:
+    out = tmp_path / "dry"
+    pipeline = basic_pipeline(corpus, out).model_copy(update={"dry_run": True})
+    run_pipeline(pipeline, log=quiet)
+    kept = read_output(out, "kept")
+    assert len(kept) == 123 and read_output(out, "removed") == []
+    flagged = [r for r in kept if r["would_remove"]]
+    assert {"length:empty"} <= {flag for r in flagged for flag in r["would_remove"]}
+    assert any(flag == "exact_dedup:duplicate_text" for r in flagged for flag in r["would_remove"])
+    assert all("length.words" in r["signals"] for r in kept)
+
+
+def test_finished_run_is_not_overwritten_silently(corpus: list[Path], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run_pipeline(basic_pipeline(corpus, out), log=quiet)
+    with pytest.raises(RunError, match="--overwrite"):
+        run_pipeline(basic_pipeline(corpus, out), log=quiet)
+    run_pipeline(basic_pipeline(corpus, out), overwrite=True, log=quiet)
+
+
+def test_resume_after_a_crash_gives_the_same_output(
+    corpus: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reference = tmp_path / "reference"
+    run_pipeline(basic_pipeline(corpus, reference), log=quiet)
+
+    out = tmp_path / "crashed"
+    original = shard_module.ShardWorker.run
+    calls = {"n": 0}
+
+    def crash_on_fourth(self, shard, phase, progress):
+        calls["n"] += 1
+        if calls["n"] == 4:  # phase 0 done for 3 shards; crash in the first shard of phase 1
+            raise KeyboardInterrupt("simulated crash")
+        return original(self, shard, phase, progress)
+
+    monkeypatch.setattr(shard_module.ShardWorker, "run", crash_on_fourth)
+    with pytest.raises(KeyboardInterrupt):
+        run_pipeline(basic_pipeline(corpus, out), log=quiet)
+    monkeypatch.setattr(shard_module.ShardWorker, "run", original)
+    assert (out / "_work" / "done").exists()
+    messages: list[str] = []
+    run_pipeline(basic_pipeline(corpus, out), log=messages.append)
+    assert any("resuming" in m for m in messages)
+    assert output_bytes(out) == output_bytes(reference)
+
+
+def test_changed_configuration_does_not_resume_silently(corpus: list[Path], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "_work").mkdir(parents=True)
+    (out / "_work" / "run.json").write_bytes(b'{"fingerprint": "another run"}')
+    with pytest.raises(RunError, match="different configuration"):
+        run_pipeline(basic_pipeline(corpus, out), log=quiet)
+
+
+def test_resume_after_kill(tmp_path: Path) -> None:
+    """SIGKILL a real `saring run` mid-run, restart it, and compare with an uninterrupted run."""
+    inputs = []
+    for shard in range(24):
+        records = [{"id": f"{shard}-{i}", "text": article(shard * 1000 + i, 20)} for i in range(400)]
+        inputs.append(write_jsonl(tmp_path / f"in-{shard:02d}.jsonl.zst", records, "zst"))
+    pipeline_file = tmp_path / "pipeline.yaml"
+    pipeline_file.write_text(
+        "stages:\n  - stage: normalize\n  - stage: length\n    min_words: 3\n  - stage: exact_dedup\n"
+    )
+
+    def command(out: Path) -> list[str]:
+        args = [sys.executable, "-m", "saring", "run", str(pipeline_file), "-o", str(out), "-w", "2", "-q"]
+        return args + [arg for path in inputs for arg in ("-i", str(path))]
+
+    reference = tmp_path / "reference"
+    subprocess.run(command(reference), check=True, capture_output=True)
+
+    out = tmp_path / "killed"
+    process = subprocess.Popen(
+        command(out), start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    done = out / "_work" / "done"
+
+    def finished() -> int:
+        return len(list(done.glob("*.json"))) if done.exists() else 0
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and finished() < 3:
+        time.sleep(0.01)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert 3 <= finished() < 48, "the kill must land mid-run"
+    assert not (out / "manifest.json").exists()
+
+    resumed = subprocess.run(command(out), check=True, capture_output=True, text=True)
+    assert "resuming" in resumed.stderr + resumed.stdout
+    assert output_bytes(out) == output_bytes(reference)
+    stats = orjson.loads((out / "stats.json").read_bytes())
+    assert stats["documents"]["in"] == 24 * 400

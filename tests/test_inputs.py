@@ -1,0 +1,237 @@
+"""Readers and bad input: nothing aborts the run, nothing is silently dropped."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from pathlib import Path
+
+import fsspec
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import zstandard
+from conftest import article, basic_pipeline, read_output, write_jsonl
+
+from saring.api import apply_overrides
+from saring.config import parse_pipeline
+from saring.core.registry import register
+from saring.core.stage import DocView, Measured, Stage
+from saring.engine.run import run_pipeline
+
+
+def run(inputs: list[Path | str], out: Path, pipeline_text: str | None = None, **limits: object):
+    if pipeline_text is None:
+        pipeline = basic_pipeline([Path(p) for p in inputs], out)
+    else:
+        pipeline = apply_overrides(
+            parse_pipeline(pipeline_text), inputs=[str(p) for p in inputs], output=str(out), workers=1
+        )
+    if limits:
+        pipeline = pipeline.model_copy(update={"limits": pipeline.limits.model_copy(update=limits)})
+    result = run_pipeline(pipeline, log=lambda m: None)
+    assert result.stats.balanced
+    return result.stats, read_output(out, "quarantine")
+
+
+def test_bad_jsonl_lines_are_quarantined_with_their_line(tmp_path: Path) -> None:
+    good = {"id": "good", "text": article(1)}
+    path = write_jsonl(
+        tmp_path / "bad.jsonl",
+        [
+            good,
+            b'{"id": "x", "text": "no end',
+            b'{"id": "utf", "text": "caf\xe9 \xff"}',
+            {"id": "missing", "body": "no text field"},
+            {"id": "null", "text": None},
+            {"id": "number", "text": 42},
+            b"[1, 2, 3]",
+            b"\x00\x01\x02\x89PNG binary garbage \xff\xd8",
+            {"id": "empty", "text": ""},
+            {"id": "good2", "text": article(2)},
+        ],
+    )
+    stats, quarantine = run([path], tmp_path / "out")
+    by_line = {q["source"].rsplit(":", 1)[1]: q for q in quarantine}
+    assert set(by_line) == {"2", "3", "4", "5", "6", "7", "8"}
+    assert "malformed JSON" in by_line["2"]["error"]
+    assert "invalid UTF-8" in by_line["3"]["error"] or "malformed" in by_line["3"]["error"]
+    assert "missing" in by_line["4"]["error"] and "'text'" in by_line["4"]["error"]
+    assert "null" in by_line["5"]["error"]
+    assert "int" in by_line["6"]["error"]
+    assert "JSON object" in by_line["7"]["error"]
+    assert by_line["2"]["raw"].startswith('{"id": "x"')
+    assert stats.documents_in == 10 and stats.kept == 2 and stats.removed == 1 and stats.quarantined == 7
+
+
+@pytest.mark.parametrize("compression", ["gz", "zst"])
+def test_truncated_compressed_file_keeps_what_was_readable(tmp_path: Path, compression: str) -> None:
+    records = [{"id": str(i), "text": article(i)} for i in range(300)]
+    path = write_jsonl(tmp_path / f"t.jsonl.{compression}", records, compression)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) * 2 // 3])
+    stats, quarantine = run([path], tmp_path / "out")
+    assert len(quarantine) == 1
+    assert "truncated" in quarantine[0]["error"] and "unreadable from line" in quarantine[0]["error"]
+    assert 0 < stats.kept < 300
+    assert stats.documents_in == stats.kept + stats.removed + 1
+
+
+def test_decompression_bomb_is_cut_off(tmp_path: Path) -> None:
+    compressor = zstandard.ZstdCompressor(level=19)
+    bomb = compressor.compress(
+        json.dumps({"id": "a", "text": article(3)}).encode() + b"\n" + b"\x00" * (300 << 20)
+    )
+    path = tmp_path / "bomb.jsonl.zst"
+    path.write_bytes(bomb)
+    stats, quarantine = run([path], tmp_path / "out", max_compression_ratio=50.0)
+    assert stats.kept == 1
+    assert any("decompression bomb" in q["error"] for q in quarantine)
+
+
+def test_huge_document_is_quarantined_not_loaded_whole(tmp_path: Path) -> None:
+    path = tmp_path / "huge.jsonl"
+    with path.open("wb") as handle:
+        handle.write(json.dumps({"id": "small", "text": article(4)}).encode() + b"\n")
+        handle.write(b'{"id": "huge", "text": "' + b"kata " * (10 << 20) + b'"}\n')  # 50 MB
+        handle.write(json.dumps({"id": "after", "text": article(5)}).encode() + b"\n")
+    _stats, quarantine = run([path], tmp_path / "out", max_document_bytes=8 << 20)
+    assert [r["id"] for r in read_output(tmp_path / "out", "kept")] == ["small", "after"]
+    assert len(quarantine) == 1 and "exceeds the line limit" in quarantine[0]["error"]
+    assert quarantine[0]["source"].endswith(":2")
+
+
+def warc_record(
+    uri: str, html: bytes, status: str = "200 OK", ctype: str = "text/html; charset=utf-8"
+) -> bytes:
+    http = f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\n\r\n".encode() + html
+    head = (
+        f"WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:{uri}>\r\nWARC-Target-URI: {uri}\r\n"
+        f"Content-Type: application/http; msgtype=response\r\nContent-Length: {len(http)}\r\n\r\n"
+    ).encode()
+    return head + http + b"\r\n\r\n"
+
+
+def test_warc_with_html_extraction_and_a_broken_record(tmp_path: Path) -> None:
+    page = (
+        "<html><head><title>t</title><script>var x=1;</script></head><body><nav>Beranda | Kontak</nav>"
+        f"<article><h1>Judul</h1>{''.join(f'<p>{line}</p>' for line in article(6).splitlines())}</article>"
+        "</body></html>"
+    ).encode()
+    info = b"WARC/1.0\r\nWARC-Type: warcinfo\r\nContent-Length: 4\r\n\r\ninfo\r\n\r\n"
+    broken = b"WARC/1.0\r\nWARC-Type: response\r\nContent-Length: oops\r\n\r\nnoise noise\r\n\r\n"
+    members = [
+        info,
+        warc_record("https://a.example/1", page),
+        broken,
+        warc_record("https://a.example/2", page),
+    ]
+    members.append(warc_record("https://a.example/3", b"moved", status="301 Moved"))
+    members.append(warc_record("https://a.example/img", b"\x89PNG", ctype="image/png"))
+    path = tmp_path / "crawl.warc.gz"
+    path.write_bytes(b"".join(gzip.compress(m, mtime=0) for m in members))
+    stats, quarantine = run([path], tmp_path / "out")
+    kept = read_output(tmp_path / "out", "kept") + read_output(tmp_path / "out", "removed")
+    assert [r["url"] for r in kept] == ["https://a.example/1", "https://a.example/2"]
+    assert "Kalimat 6-0" in kept[0]["text"] and "var x" not in kept[0]["text"]
+    assert len(quarantine) == 1 and "broken WARC record" in quarantine[0]["error"]
+    assert quarantine[0]["source"].split("@")[1].isdigit()
+    assert sum(stats.skipped.values()) == 3  # warcinfo, a redirect, an image
+
+
+def test_csv_tsv_parquet_and_text_folders(tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text(
+        'doc,body,link\n1,"' + article(7).replace("\n", " ") + '",https://c/1\n', "utf-8"
+    )
+    (tmp_path / "b.tsv").write_text("id\ttext\n2\t" + article(8).replace("\n", " ") + "\n", "utf-8")
+    table = pa.table({"id": ["3", "4"], "text": [article(9), article(10)], "lang": ["id", "id"]})
+    pq.write_table(table, tmp_path / "c.parquet")
+    folder = tmp_path / "texts"
+    folder.mkdir()
+    (folder / "d.txt").write_text(article(11), "utf-8")
+    (folder / "e.txt").write_bytes(b"valid start \xff\xfe invalid")
+    pipeline = (
+        f"inputs:\n  - path: {tmp_path}/a.csv\n    fields: {{text: body, id: doc, url: link}}\n"
+        f"  - {tmp_path}/b.tsv\n  - {tmp_path}/c.parquet\n  - {tmp_path}/texts\n"
+        "stages:\n  - stage: length\n    min_words: 3\n"
+    )
+    out = tmp_path / "out"
+    result = run_pipeline(
+        apply_overrides(parse_pipeline(pipeline), output=str(out), workers=1), log=lambda m: None
+    )
+    kept = read_output(out, "kept")
+    assert sorted(r["id"] for r in kept) == sorted(["1", "2", "3", "4", str(folder / "d.txt")])
+    assert next(r for r in kept if r["id"] == "1")["url"] == "https://c/1"
+    assert next(r for r in kept if r["id"] == "3")["metadata"] == {"lang": "id"}
+    quarantine = read_output(out, "quarantine")
+    assert len(quarantine) == 1 and "invalid UTF-8 at byte offset 12" in quarantine[0]["error"]
+    assert result.stats.balanced
+
+
+def test_fsspec_memory_filesystem_for_input_and_output(tmp_path: Path) -> None:
+    fs = fsspec.filesystem("memory")
+    with fs.open("/corpus/in.jsonl", "wb") as handle:
+        handle.write(
+            b"".join(json.dumps({"id": str(i), "text": article(i)}).encode() + b"\n" for i in range(5))
+        )
+    pipeline = apply_overrides(
+        basic_pipeline([], tmp_path), inputs=["memory://corpus/in.jsonl"], output="memory://out"
+    )
+    result = run_pipeline(pipeline, log=lambda m: None)
+    assert result.stats.kept == 5
+    with fs.open("/out/kept/part-00000.jsonl.zst", "rb") as handle:
+        data = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(handle.read())).read()
+    assert data.count(b"\n") == 5
+    assert fs.exists("/out/stats.json")
+
+
+class _SlowParams(Stage.Params):
+    pass
+
+
+@register
+class _Pathological(Stage):
+    """A stage that never finishes on documents containing STUCK (for the time-limit test)."""
+
+    name = "test_pathological"
+
+    def measure(self, docs: DocView) -> Measured:
+        for text in docs.texts:
+            while "STUCK" in text:
+                pass
+        return Measured()
+
+
+def test_a_record_that_stalls_a_stage_is_quarantined(tmp_path: Path) -> None:
+    path = write_jsonl(
+        tmp_path / "in.jsonl",
+        [
+            {"id": "a", "text": article(1)},
+            {"id": "b", "text": "STUCK " + article(2)},
+            {"id": "c", "text": article(3)},
+        ],
+    )
+    stats, quarantine = run(
+        [path], tmp_path / "out", "stages:\n  - stage: test_pathological\n", record_seconds=0.5
+    )
+    assert [q["id"] for q in quarantine] == ["b"]
+    assert quarantine[0]["stage"] == "test_pathological" and "time limit" in quarantine[0]["error"]
+    assert stats.kept == 2
+
+
+def test_parquet_output_loads_with_pyarrow(tmp_path: Path) -> None:
+    path = write_jsonl(
+        tmp_path / "in.jsonl", [{"id": str(i), "text": article(i % 3)} for i in range(6)] + [b"bad"]
+    )
+    pipeline = basic_pipeline([path], tmp_path / "out")
+    pipeline = pipeline.model_copy(
+        update={"output": pipeline.output.model_copy(update={"format": "parquet"})}
+    )
+    run_pipeline(pipeline, log=lambda m: None)
+    kept = pq.read_table(tmp_path / "out" / "kept" / "part-00000.parquet")
+    removed = pq.read_table(tmp_path / "out" / "removed" / "part-00000.parquet")
+    assert kept.num_rows == 3 and removed.num_rows == 3
+    assert removed.column("removed").to_pylist()[0] == {"stage": "exact_dedup", "reason": "duplicate_text"}
+    assert "length.words" in kept.schema.field("signals").type.names
+    assert pq.read_table(tmp_path / "out" / "quarantine" / "part-00000.parquet").num_rows == 1
