@@ -15,6 +15,12 @@ from saring.core.stage import DocView, Measured, Stage, StageParams
 # C0/C1 control characters except tab and newline, plus other invisible format noise that never
 # carries meaning in running text (BOM, object replacement).
 _CONTROL = regex.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff\ufffc]")
+# Cheap test for UTF-8 read as Latin-1/cp1252: a lead byte (Â..ô) followed by what a continuation
+# byte (0x80-0xBF) decodes to. Only texts that match pay for ftfy's full analysis.
+_MOJIBAKE_HINT = regex.compile(
+    "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
+    "\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
+)
 
 
 class NormalizeParams(StageParams):
@@ -47,7 +53,7 @@ class Normalize(Stage):
     def _fix(self, text: str) -> str:
         p = self.params
         fixed = text.replace("\r\n", "\n").replace("\r", "\n")
-        if p.fix_mojibake and not fixed.isascii():
+        if p.fix_mojibake and not fixed.isascii() and _MOJIBAKE_HINT.search(fixed):
             fixed = ftfy.fix_text(fixed, self._ftfy)
         if p.remove_control_characters:
             fixed = _CONTROL.sub("", fixed)
