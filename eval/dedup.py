@@ -173,8 +173,8 @@ def pair_set(name: str) -> tuple[list[str], list[tuple[int, int, int]]]:
 
 def run_corpus_stage(
     stage: CorpusStage, texts: Sequence[str], workers: int = 1, shards: int = 4
-) -> DocumentBatch:
-    """collect per shard -> plan -> load_plan -> measure/decide, in memory; returns one batch."""
+) -> list[DocumentBatch]:
+    """collect per shard -> plan -> load_plan -> measure/decide, in memory; returns the batches."""
     stage.setup()
     options = RunOptions()
     bounds = np.linspace(0, len(texts), shards + 1).astype(int)

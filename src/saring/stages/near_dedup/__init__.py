@@ -19,7 +19,7 @@ from typing import Any, Literal
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from saring.core.registry import register
 from saring.core.stage import CorpusStage, DocView, Measured, StageParams
@@ -59,7 +59,7 @@ class NearDedupParams(StageParams):
     keep: Literal["first", "longest", "quality"] = "first"  # the representative of each cluster
     quality_signal: str | None = None  # with keep=quality: an earlier stage's signal, higher is better
     max_bucket: int = 10_000  # documents of one bucket linked by verification (larger ones: the first)
-    memory_budget_mb: int = 1024
+    memory_budget_mb: float = Field(1024, gt=0)
     seed: int = 42
 
     @model_validator(mode="after")

@@ -16,12 +16,14 @@ from typing import Any
 
 import numpy as np
 
+MAX_PARTITIONS = 256  # files open at once while spilling
 
-def partition_count(total_bytes: int, budget_bytes: int, workers: int) -> int:
+
+def partition_count(total_bytes: int, budget_bytes: float, workers: int) -> int:
     """Partitions (a power of two) so that each one, times ``workers`` at once, fits the budget."""
-    per_worker = max(budget_bytes // max(workers, 1), 1)
+    per_worker = max(budget_bytes / max(workers, 1), 1.0)
     needed = max(1, math.ceil(total_bytes / per_worker))
-    return 1 << (needed - 1).bit_length()
+    return min(1 << (needed - 1).bit_length(), MAX_PARTITIONS)
 
 
 class PartitionWriter:

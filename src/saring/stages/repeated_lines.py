@@ -1,0 +1,169 @@
+"""Lines repeated across the corpus (the cc_net idea): site boilerplate and link-farm footers.
+
+collect: the hash of every distinct normalized line of a document (lower case, digits as 0, only
+letters and digits kept) with the hash of the document's host. plan: line hashes are spilled to
+partition files on disk and counted per partition (distinct documents, distinct hosts); lines seen
+in at least ``min_documents`` documents on at least ``min_hosts`` hosts are repeated. A line repeated
+within one document counts once.
+
+Guards against stripping ordinary sentences: lines with fewer than ``min_chars`` normalized
+characters are never counted; a line of fewer than ``short_line_words`` words that ends like a sentence
+(``.``, ``!``, ``?``, a closing quote) is kept, because short common sentences ("Terima kasih.") are
+content, while short labels without sentence punctuation ("Baca Juga", "Advertisement") are template.
+Run it after exact and near-duplicate removal: copies of one article would otherwise make all their
+lines "repeated".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import numpy as np
+import pyarrow as pa
+import regex
+import xxhash
+from pydantic import Field
+
+from saring.core.registry import register
+from saring.core.stage import CorpusStage, DocView, Measured, StageParams
+from saring.stages.near_dedup.partitions import (
+    PartitionWriter,
+    map_partitions,
+    partition_count,
+    read_partition,
+)
+
+_NOT_WORD = regex.compile(r"[^\p{L}\p{N}]+")
+_DIGIT = regex.compile(r"\p{N}")
+_SENTENCE_END = regex.compile(r"[.!?…。][\"'”’»)\]]*\s*$")
+_KEYS = pa.schema([("line_hash", pa.uint64()), ("host_hash", pa.uint64())])
+_ENTRY = np.dtype([("key", "<u8"), ("host", "<u8")])
+_BYTES_PER_ENTRY_AT_WORK = 48
+
+
+class RepeatedLinesParams(StageParams):
+    min_documents: int = 10  # a line must occur in at least this many documents
+    min_hosts: int = 1  # ... on at least this many hosts (2+: only cross-site repeats, e.g. link farms)
+    min_chars: int = 3  # shorter normalized lines are never counted
+    short_line_words: int = 4  # lines with fewer words that end like a sentence are kept
+    memory_budget_mb: float = Field(512, gt=0)
+
+
+def normalize_line(line: str) -> str:
+    return _NOT_WORD.sub(" ", _DIGIT.sub("0", line.casefold())).strip()
+
+
+def _host(url: str | None) -> str:
+    if not url:
+        return ""
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+
+
+def _count_partition(path: Path, min_documents: int, min_hosts: int, out: Path) -> int:
+    """Write the sorted hashes of this partition's repeated lines; returns their number."""
+    entries = read_partition(path, _ENTRY)
+    keys, documents = np.unique(entries["key"], return_counts=True)
+    repeated = keys[documents >= min_documents]
+    if min_hosts > 1 and len(repeated):
+        pairs = np.unique(entries[np.isin(entries["key"], repeated)])
+        hosts_keys, hosts = np.unique(pairs["key"], return_counts=True)
+        repeated = hosts_keys[hosts >= min_hosts]
+    repeated.astype(np.uint64).tofile(out)
+    return len(repeated)
+
+
+@register
+class RepeatedLines(CorpusStage):
+    name = "repeated_lines"
+    Params = RepeatedLinesParams
+
+    def __init__(self, params: RepeatedLinesParams | None = None, label: str | None = None) -> None:
+        super().__init__(params, label)
+        self._repeated = np.zeros(0, dtype=np.uint64)
+
+    def signal_schema(self) -> dict[str, pa.DataType]:
+        return {"repeated_lines": pa.int32()}
+
+    def collect_schema(self) -> pa.Schema:
+        return _KEYS
+
+    def _line_hashes(self, text: str) -> list[int | None]:
+        """The hash of each line (None for lines too short to count)."""
+        hashes: list[int | None] = []
+        for line in text.split("\n"):
+            normalized = normalize_line(line)
+            hashes.append(
+                xxhash.xxh3_64_intdigest(normalized.encode())
+                if len(normalized) >= self.params.min_chars
+                else None
+            )
+        return hashes
+
+    def collect(self, docs: DocView) -> pa.Table:
+        lines: list[int] = []
+        hosts: list[int] = []
+        for text, url in zip(docs.texts, docs.column("url"), strict=True):
+            distinct = {h for h in self._line_hashes(text) if h is not None}
+            lines.extend(distinct)
+            hosts.extend([xxhash.xxh3_64_intdigest(_host(url).encode())] * len(distinct))
+        return pa.table(
+            {"line_hash": pa.array(lines, pa.uint64()), "host_hash": pa.array(hosts, pa.uint64())},
+            schema=_KEYS,
+        )
+
+    def plan(self, collected: Sequence[Path], workdir: Path, workers: int) -> None:
+        p = self.params
+        files = [path for path in collected if path.exists()]
+        estimated = sum(path.stat().st_size for path in files) // 8 + 1  # zstd barely shrinks hashes
+        count = partition_count(
+            estimated * _BYTES_PER_ENTRY_AT_WORK // 16, p.memory_budget_mb * 2**20, workers
+        )
+        writer = PartitionWriter(workdir, "lines", count, _ENTRY)
+        for path in files:
+            with pa.ipc.open_stream(pa.memory_map(str(path))) as source:
+                for batch in source:
+                    records = np.empty(batch.num_rows, dtype=_ENTRY)
+                    records["key"] = batch.column("line_hash").to_numpy()
+                    records["host"] = batch.column("host_hash").to_numpy()
+                    writer.write(records)
+        partitions = writer.close()
+        outputs = [path.with_suffix(".repeated") for path in partitions]
+        arguments = [
+            (part, p.min_documents, p.min_hosts, out) for part, out in zip(partitions, outputs, strict=True)
+        ]
+        map_partitions(_count_partition, arguments, workers)
+        repeated = np.sort(np.concatenate([np.fromfile(out, dtype=np.uint64) for out in outputs]))
+        np.save(workdir / "repeated_lines.npy", repeated)
+        for path in [*partitions, *outputs]:
+            path.unlink()
+
+    def load_plan(self, workdir: Path) -> None:
+        self._repeated = np.load(workdir / "repeated_lines.npy")
+
+    def _is_repeated(self, hashes: list[int | None]) -> np.ndarray:
+        values = np.array([h if h is not None else 0 for h in hashes], dtype=np.uint64)
+        index = np.minimum(np.searchsorted(self._repeated, values), max(len(self._repeated) - 1, 0))
+        known = np.array([h is not None for h in hashes], dtype=bool)
+        if len(self._repeated) == 0:
+            return np.zeros(len(hashes), dtype=bool)
+        return known & (self._repeated[index] == values)
+
+    def measure(self, docs: DocView) -> Measured:
+        short = self.params.short_line_words
+        removals: list[list[tuple[int, str]]] = []
+        for text in docs.texts:
+            lines = text.split("\n")
+            repeated = self._is_repeated(self._line_hashes(text))
+            removals.append(
+                [
+                    (i, "repeated_line")
+                    for i in np.flatnonzero(repeated).tolist()
+                    if not (len(lines[i].split()) < short and _SENTENCE_END.search(lines[i]))
+                ]
+            )
+        return Measured(signals={"repeated_lines": [len(r) for r in removals]}, line_removals=removals)
