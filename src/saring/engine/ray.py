@@ -144,11 +144,15 @@ class RayExecutor:
         probe = str(self.work_root / "run.json")
         checks = [
             ray.remote(_exists)
-            .options(num_cpus=0, scheduling_strategy=NodeAffinitySchedulingStrategy(node["NodeID"], soft=False))
+            .options(
+                num_cpus=0, scheduling_strategy=NodeAffinitySchedulingStrategy(node["NodeID"], soft=False)
+            )
             .remote(probe)
             for node in nodes
         ]
-        blind = [node["NodeManagerAddress"] for node, seen in zip(nodes, ray.get(checks), strict=True) if not seen]
+        blind = [
+            node["NodeManagerAddress"] for node, seen in zip(nodes, ray.get(checks), strict=True) if not seen
+        ]
         if blind:
             raise RuntimeError(
                 f"Ray nodes {', '.join(blind)} cannot see the work folder {self.work_root}: put the output "
@@ -175,7 +179,9 @@ class RayExecutor:
         wanted = min(self.max_workers or capacity, capacity, shards)
         while len(self._actors) < wanted:
             self._actors.append(
-                self._actor_class.remote(self.pipeline_json, str(self.work_root), self.output_url, self._tally_name)
+                self._actor_class.remote(
+                    self.pipeline_json, str(self.work_root), self.output_url, self._tally_name
+                )
             )
         return self._actors[:wanted]
 

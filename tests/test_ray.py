@@ -1,0 +1,238 @@
+"""The Ray engine gives the local engine's answers, byte for byte, also when a worker is killed mid-run.
+
+Runs on a private local Ray cluster (2 CPUs, started once for the module); skipped without Ray.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+ray = pytest.importorskip("ray")
+
+from saring.api import apply_overrides  # noqa: E402
+from saring.config import Pipeline, load_pipeline  # noqa: E402
+from saring.engine.ray import RayExecutor  # noqa: E402
+from saring.engine.run import PhaseEvent, run_pipeline  # noqa: E402
+from saring.stages.length import Length  # noqa: E402
+
+WORDS = [
+    "saya",
+    "makan",
+    "nasi",
+    "goreng",
+    "di",
+    "warung",
+    "dekat",
+    "rumah",
+    "bersama",
+    "teman",
+    "kami",
+    "setiap",
+    "hari",
+    "minggu",
+    "pagi",
+]
+
+
+def write_corpus(folder: Path, shards: int = 3, per_shard: int = 600) -> Path:
+    """JSONL shards with exact duplicates (text and URL), broken lines and empty documents."""
+    rng = random.Random(11)
+    folder.mkdir(parents=True)
+    for shard in range(shards):
+        lines = []
+        for row in range(per_shard):
+            draw = rng.random()
+            if draw < 0.05:
+                lines.append('{"id": "broken", "text": "no closing quote}')
+                continue
+            if draw < 0.1:
+                text = ""
+            elif draw < 0.3:
+                text = f"Dokumen yang sama muncul berkali-kali di korpus ini, nomor {rng.randrange(15)}"
+            else:
+                text = " ".join(rng.choice(WORDS) for _ in range(rng.randrange(2, 60)))
+            url = f"https://contoh.id/{rng.randrange(shards * per_shard)}"
+            lines.append(json.dumps({"id": f"d{shard}-{row}", "text": text, "url": url}))
+        (folder / f"part{shard}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+def pipeline_for(corpus: Path, output: Path, engine: str, batch_size: int = 64) -> Pipeline:
+    pipeline = apply_overrides(
+        load_pipeline(None), inputs=[str(corpus)], output=str(output), workers=2, engine=engine
+    )
+    return pipeline.model_copy(
+        update={"engine": pipeline.engine.model_copy(update={"batch_size": batch_size})}
+    )
+
+
+def comparable_stats(output: Path) -> dict:
+    """stats.json without timings and run facts (engine, seconds)."""
+    stats = json.loads((output / "stats.json").read_text())
+    stats.pop("run")
+    for stage in stats["stages"].values():
+        stage.pop("seconds")
+    return stats
+
+
+def assert_same_output(expected: Path, actual: Path) -> None:
+    def listing(root: Path) -> list[str]:
+        return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+    parts = [name for name in listing(expected) if name.split("/")[0] in ("kept", "removed", "quarantine")]
+    assert parts, "the reference run wrote no parts"
+    assert listing(actual) == listing(expected)
+    for name in parts:
+        assert (actual / name).read_bytes() == (expected / name).read_bytes(), name
+    assert comparable_stats(actual) == comparable_stats(expected)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_corpus(tmp_path_factory.mktemp("ray") / "corpus")
+
+
+@pytest.fixture(scope="module")
+def local_output(corpus: Path) -> Path:
+    output = corpus.parent / "local"
+    pipeline = pipeline_for(corpus, output, "local")
+    run_pipeline(pipeline.model_copy(update={"engine": pipeline.engine.model_copy(update={"workers": 1})}))
+    return output
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    ray.init(
+        address="local",
+        num_cpus=2,
+        object_store_memory=128 * 2**20,
+        include_dashboard=False,
+        log_to_driver=False,
+        logging_level=logging.ERROR,
+    )
+    yield
+    ray.shutdown()
+
+
+def test_same_answers_as_the_local_engine(ray_cluster, corpus: Path, local_output: Path, tmp_path: Path):
+    result = run_pipeline(pipeline_for(corpus, tmp_path / "ray", "ray"), log=lambda message: None)
+    assert result.stats.documents_in == 1800
+    assert result.stats.removed > 0 and result.stats.quarantined > 0
+    assert json.loads((tmp_path / "ray" / "stats.json").read_text())["run"]["engine"] == "ray"
+    assert_same_output(local_output, tmp_path / "ray")
+
+
+def _shard_actors_running() -> list[int]:
+    """Process ids of Ray workers busy in ``_ShardActor.run`` (Ray names its processes after the task)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "cmdline").read_bytes().startswith(b"ray::_ShardActor.run"):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def _writing_parts(output: Path) -> list[int]:
+    """Process ids of workers writing an output part now (its temporary name ends with the pid)."""
+    return [int(path.name.rsplit(".tmp-", 1)[1]) for path in output.glob("*/part-*.tmp-*")]
+
+
+class WorkerKiller(threading.Thread):
+    """In each phase, kills a worker busy with a shard; in the last phase, one writing an output part."""
+
+    def __init__(self, output: Path, last_phase: int) -> None:
+        super().__init__(daemon=True)
+        self.output = output
+        self.last_phase = last_phase
+        self.armed: int | None = None
+        self.killed: dict[int, int] = {}
+        self.stopped = threading.Event()
+
+    def on_phase(self, event: PhaseEvent) -> None:
+        self.armed = event.phase
+
+    def run(self) -> None:
+        while not self.stopped.wait(0.01):
+            phase = self.armed
+            if phase is None or phase in self.killed:
+                continue
+            busy = _writing_parts(self.output) if phase == self.last_phase else _shard_actors_running()
+            if busy:
+                os.kill(busy[0], signal.SIGKILL)
+                self.killed[phase] = busy[0]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="finds worker processes in /proc")
+def test_a_worker_killed_mid_shard_loses_and_duplicates_nothing(
+    ray_cluster, corpus: Path, local_output: Path, tmp_path: Path
+):
+    """Kill a busy worker in the first phase, and one writing its output parts in the last."""
+    killer = WorkerKiller(tmp_path / "ray", last_phase=1)
+    killer.start()
+    try:
+        pipeline = pipeline_for(corpus, tmp_path / "ray", "ray", batch_size=16)
+        result = run_pipeline(pipeline, on_phase=killer.on_phase, log=lambda message: None)
+    finally:
+        killer.stopped.set()
+        killer.join()
+    assert sorted(killer.killed) == [0, 1], "a busy worker should have been killed in each phase"
+    assert result.stats.balanced and result.stats.documents_in == 1800
+    assert_same_output(local_output, tmp_path / "ray")
+
+
+def test_a_worker_no_node_can_hold_is_an_error(ray_cluster, corpus: Path, tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(Length, "memory_mb", 10**9)
+    with pytest.raises(RuntimeError, match="no Ray node can hold a worker"):
+        run_pipeline(pipeline_for(corpus, tmp_path / "ray", "ray"), log=lambda message: None)
+
+
+def test_nodes_that_cannot_see_the_work_folder_are_named(ray_cluster, corpus: Path, tmp_path: Path):
+    pipeline = pipeline_for(corpus, tmp_path / "ray", "ray")
+    executor = RayExecutor(pipeline, tmp_path / "missing", str(tmp_path / "ray"), 2, lambda d, b: None)
+    try:
+        with pytest.raises(RuntimeError, match="cannot see the work folder"):
+            executor._check_shared_storage(remote_driver=True)
+    finally:
+        executor.close()
+
+
+def test_cli_with_engine_in_yaml_starts_and_stops_its_own_ray(
+    corpus: Path, local_output: Path, tmp_path: Path
+):
+    """``engine: {kind: ray}`` without an address: the run starts a private local Ray and stops it."""
+    config = tmp_path / "pipeline.yaml"
+    config.write_text(
+        (Path(__file__).parents[1] / "src/saring/pipelines/default.yaml")
+        .read_text(encoding="utf-8")
+        .replace("kind: local", "kind: ray")
+        .replace("batch_size: 512", "batch_size: 64"),
+        encoding="utf-8",
+    )
+    saring = Path(sys.executable).with_name("saring")
+    command = [
+        str(saring),
+        "run",
+        str(config),
+        "-i",
+        str(corpus),
+        "-o",
+        str(tmp_path / "ray"),
+        "-w",
+        "2",
+        "-q",
+    ]
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=180)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert_same_output(local_output, tmp_path / "ray")
