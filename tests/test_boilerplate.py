@@ -1,0 +1,43 @@
+"""Boilerplate stage: in-article boilerplate lines removed with auditable reasons."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from saring.stages.boilerplate.stage import Boilerplate, BoilerplateParams
+from saring.testing import run_stages
+
+PAGE = yaml.safe_load((Path(__file__).parent / "fixtures" / "gambling" / "pages.yaml").read_text("utf-8"))[
+    "boilerplate_page"
+]
+
+
+def test_boilerplate_lines_removed_with_reasons() -> None:
+    batch = run_stages([Boilerplate()], [PAGE])
+    reasons = [(e["line"], e["reason"]) for e in batch.columns["removed_lines"][0]]
+    assert reasons == [
+        ("Baca Juga", "boilerplate:baca_juga"),
+        ("Advertisement", "boilerplate:advertisement"),
+        ("SCROLL TO CONTINUE WITH CONTENT", "boilerplate:scroll"),
+        ("Baca juga: Harga Bawang Merah Turun di Sejumlah Daerah", "boilerplate:baca_juga"),
+        ("[Gambas:Video 20detik]", "boilerplate:video"),
+        ("(abc)", "boilerplate:byline"),
+    ]
+    kept = batch.texts[0].split("\n")
+    assert len(kept) == 3 and kept[1].startswith("Pedagang")
+    assert batch.signals["boilerplate.lines_removed"][0] == 6
+    assert batch.status(0) == "kept"
+
+
+def test_article_sentences_are_not_boilerplate() -> None:
+    text = "Iklan rokok dilarang tayang di televisi pada jam anak-anak menonton, kata pejabat itu."
+    batch = run_stages([Boilerplate()], [text])
+    assert batch.texts[0] == text
+
+
+def test_unknown_language_is_an_error() -> None:
+    with pytest.raises(ValueError, match="xyz_Latn"):
+        Boilerplate(BoilerplateParams(languages=("xyz_Latn",))).setup()

@@ -1,0 +1,156 @@
+"""Gambling stage: folding, line classifier, spam-line stripping, promotion removal, link-farm hosts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+import yaml
+
+from saring.core.accounting import StageStats
+from saring.core.batch import DocumentBatch, order_key
+from saring.core.runner import RunOptions, apply_stage, collect_keys
+from saring.stages.gambling.folding import fold
+from saring.stages.gambling.hosts import GamblingHosts, host_of
+from saring.stages.gambling.stage import Gambling
+from saring.testing import run_stages
+
+PAGES = yaml.safe_load((Path(__file__).parent / "fixtures" / "gambling" / "pages.yaml").read_text("utf-8"))
+
+
+@pytest.fixture(scope="module")
+def stage() -> Gambling:
+    gambling = Gambling()
+    gambling.setup()
+    return gambling
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("𝔭𝔲𝔩𝔞𝔲𝟽𝟽𝟽", "pulau777"),
+        ("s l o t g4cor", "slot gacor"),
+        ("S.L.O.T", "slot"),
+        ("P͓̽U͓̽L͓̽A͓̽U͓̽W͓̽I͓̽N͓̽", "pulauwin"),
+        ("pυ͠l͠α͠υ͠ω͠ι͠ɴ͠", "pulauwin"),
+        ("Ｐｕｌａｕ７７７", "pulau777"),
+        ("🅿🆄🅻🅰🆄", "pulau"),
+        ("m4xw1n", "maxwin"),
+        ("Рulаu", "pulau"),
+        ("s\u200bl\u200do\ufe0ft", "slot"),
+        ("Café 2024", "cafe 2024"),
+    ],
+)
+def test_fold_undoes_obfuscation(text: str, folded: str) -> None:
+    assert fold(text).strip() == folded
+
+
+def test_fold_keeps_lines_aligned() -> None:
+    text = "Baris 𝐬𝐚𝐭𝐮\n\n— dua —\r\nTIGA"
+    assert len(fold(text).split("\n")) == len(text.split("\n"))
+
+
+def test_obfuscated_spam_lines_score_high(stage: Gambling) -> None:
+    scored = stage.score_lines(PAGES["obfuscated_spam_lines"])
+    assert all(scores[0] >= 0.5 for _, scores in scored)
+
+
+def test_news_about_gambling_is_kept_whole(stage: Gambling) -> None:
+    batch = run_stages([stage], [PAGES["news_about_gambling"]])
+    assert batch.status(0) == "kept"
+    assert not batch.columns["removed_lines"][0]
+    assert batch.signals["gambling.doc_score"][0] < 0.5
+    assert len(batch.signals["gambling.line_scores"][0]) == 5
+
+
+def test_tail_spam_is_stripped_and_article_kept(stage: Gambling) -> None:
+    text = PAGES["article_with_tail_spam"]
+    batch = run_stages([stage], [text])
+    assert batch.status(0) == "kept"
+    removed = [entry["line"] for entry in batch.columns["removed_lines"][0]]
+    assert removed == text.split("\n")[4:]
+    assert {entry["reason"] for entry in batch.columns["removed_lines"][0]} <= {
+        "gambling_spam_line",
+        "gambling_spam_edge",
+    }
+    assert batch.texts[0] == "\n".join(text.split("\n")[:4])
+    assert batch.signals["gambling.spam_lines"][0] == 3
+
+
+def test_promotion_page_is_removed(stage: Gambling) -> None:
+    batch = run_stages([stage], [PAGES["promotion_page"]])
+    assert batch.columns["removed_reason"][0] == "gambling_promotion"
+    assert batch.signals["gambling.doc_score"][0] >= 0.5
+
+
+def test_dry_run_records_lines_without_stripping(stage: Gambling) -> None:
+    text = PAGES["article_with_tail_spam"]
+    batch = run_stages([stage], [text], dry_run=True)
+    assert batch.texts[0] == text
+    assert len(batch.columns["removed_lines"][0]) == 3
+
+
+def test_decide_uses_thresholds_only(stage: Gambling) -> None:
+    signals = {"doc_score": [0.9, 0.1, 0.1], "spam_lines": [0, 2, 2], "clean_words": [100, 100, 3]}
+    assert stage.decide(signals) == ["gambling_promotion", None, "gambling_promotion"]
+
+
+def _batch(shard: int, texts: list[str], urls: list[str]) -> DocumentBatch:
+    return DocumentBatch.from_rows(
+        {
+            "id": f"d{shard}-{i}",
+            "text": t,
+            "url": u,
+            "source": "t",
+            "metadata": "{}",
+            "order": order_key(shard, i),
+        }
+        for i, (t, u) in enumerate(zip(texts, urls, strict=True))
+    )
+
+
+def test_link_farm_host_is_flagged(stage: Gambling, tmp_path: Path) -> None:
+    clean = PAGES["news_about_gambling"]
+    spam = PAGES["promotion_page"]
+    texts = [spam, spam + "\nlagi", clean, spam + "\nsatu", clean + "\ny", clean + "\nx"]
+    urls = [
+        "https://farm.example/a",
+        "https://www.farm.example/b",
+        "https://news.example/1",
+        "https://farm.example/c",
+        "https://farm.example/d",
+        "https://news.example/2",
+    ]
+    hosts = GamblingHosts()
+    options = RunOptions()
+    batches, paths = [], []
+    for shard, part in enumerate([slice(0, 3), slice(3, 6)]):
+        batch = _batch(shard, texts[part], urls[part])
+        apply_stage(stage, batch, StageStats(), options)
+        keys = collect_keys(hosts, batch, StageStats(), options)
+        path = tmp_path / f"keys-{shard}.arrow"
+        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_stream(sink, hosts.collect_schema()) as writer:
+            writer.write_table(keys)
+        batches.append(batch)
+        paths.append(path)
+    hosts.plan(paths, tmp_path, workers=1)
+    hosts.load_plan(tmp_path)
+    merged = DocumentBatch.from_arrow(pa.concat_tables([b.to_arrow() for b in batches]))
+    apply_stage(hosts, merged, StageStats(), options)
+    assert [merged.status(i) for i in range(6)] == [
+        "removed",
+        "removed",
+        "kept",
+        "removed",
+        "removed",
+        "kept",
+    ]
+    assert merged.columns["removed_reason"][4] == "gambling_link_farm"
+    assert merged.signals["gambling_hosts.host_promotion_share"][4] == pytest.approx(0.75)
+    assert merged.signals["gambling_hosts.host_promotion_share"][5] == 0.0
+
+
+def test_host_of() -> None:
+    assert host_of("https://www.Example.co.id/a?b") == "example.co.id"
+    assert host_of(None) is None
