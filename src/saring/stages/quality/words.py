@@ -1,0 +1,118 @@
+"""Word splitting, once per document, shared by every quality filter.
+
+A batch is split into tokens (words and single punctuation marks, in order, as spaCy's tokenizers do
+for the filters' reference implementation), then encoded as integer ids over one vocabulary per
+batch, so that the filters work on numpy arrays and look at each distinct token only once.
+
+Segmenters (chosen by a preset's ``word_segmenter``):
+
+- ``latin``: a stdlib ``re`` pattern (fastest); for scripts whose letters need no combining marks.
+- ``unicode``: the same pattern with combining marks (``\\p{M}``) inside words, for any script.
+- ``thai``: Thai runs segmented by the newmm dictionary algorithm (nlpO3, a Rust port of PyThaiNLP's
+  newmm, with PyThaiNLP's dictionary), the rest as ``unicode``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from itertools import chain
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import regex
+
+# A word: word characters joined by inner hyphens, apostrophes, dots or commas ("hari-hari", "10.000",
+# "Jum'at"); anything else that is not a space is a token of its own.
+_LATIN_TOKEN = re.compile(r"\w+(?:[-'’.,]\w+)*|[^\w\s]")
+_UNICODE_TOKEN = regex.compile(r"[\w\p{M}]+(?:[-'’.,][\w\p{M}]+)*|[^\w\p{M}\s]")
+_THAI_RUN = regex.compile(r"\p{Thai}")
+_HAS_WORD_CHAR = regex.compile(r"[\w\p{M}]")
+_HAS_LETTER = regex.compile(r"\p{L}")
+
+Segmenter = Callable[[str], list[str]]
+
+
+def _thai_segmenter() -> Segmenter:
+    try:
+        import nlpo3
+        import pythainlp
+    except ImportError as error:  # a Thai preset without the Thai extras installed
+        raise ImportError("Thai word segmentation needs the `nlpo3` and `pythainlp` packages") from error
+    from pathlib import Path
+
+    dictionary = Path(pythainlp.__file__).parent / "corpus" / "words_th.txt"
+    nlpo3.load_dict(str(dictionary), "saring_th")
+
+    def segment(text: str) -> list[str]:
+        tokens: list[str] = []
+        for token in _UNICODE_TOKEN.findall(text):
+            if _THAI_RUN.search(token):
+                tokens.extend(t for t in nlpo3.segment(token, "saring_th") if not t.isspace())
+            else:
+                tokens.append(token)
+        return tokens
+
+    return segment
+
+
+@cache
+def segmenter(name: str) -> Segmenter:
+    """The word segmenter named by a preset (loaded once per process)."""
+    if name == "latin":
+        return _LATIN_TOKEN.findall
+    if name == "unicode":
+        return _UNICODE_TOKEN.findall
+    if name == "thai":
+        return _thai_segmenter()
+    raise ValueError(f"unknown word segmenter {name!r}; expected latin, unicode or thai")
+
+
+@dataclass
+class Tokens:
+    """The tokens of a batch: ``ids`` flat over documents, document ``d`` at ``ids[offsets[d]:offsets[d+1]]``.
+
+    Per vocabulary entry: ``length`` (characters), ``is_word`` (has a word character: not a lone
+    symbol), ``has_letter``; ``vocabulary`` holds the strings themselves.
+    """
+
+    ids: np.ndarray
+    offsets: np.ndarray
+    vocabulary: list[str]
+    length: np.ndarray
+    is_word: np.ndarray
+    has_letter: np.ndarray
+
+    @property
+    def counts(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def per_document_sum(self, values: np.ndarray) -> np.ndarray:
+        """Sum of a per-token array within each document."""
+        sums = np.add.reduceat(values, self.offsets[:-1]) if len(values) else np.zeros(len(self.counts))
+        return np.where(self.counts > 0, sums, 0)
+
+
+def tokenize(texts: Sequence[str], segmenter_names: Sequence[str]) -> Tokens:
+    """Split every document with its segmenter and encode the batch's tokens as ids."""
+    lists = [segmenter(name)(text) for text, name in zip(texts, segmenter_names, strict=True)]
+    offsets = np.zeros(len(lists) + 1, dtype=np.int64)
+    np.cumsum([len(tokens) for tokens in lists], out=offsets[1:])
+    encoded = pc.dictionary_encode(pa.array(list(chain.from_iterable(lists)), type=pa.string()))
+    ids = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    vocabulary = encoded.dictionary.to_pylist()
+    return Tokens(
+        ids=ids,
+        offsets=offsets,
+        vocabulary=vocabulary,
+        length=pc.utf8_length(encoded.dictionary).to_numpy(zero_copy_only=False).astype(np.int64),
+        is_word=np.fromiter(
+            (_HAS_WORD_CHAR.search(t) is not None for t in vocabulary), bool, len(vocabulary)
+        ),
+        has_letter=np.fromiter(
+            (_HAS_LETTER.search(t) is not None for t in vocabulary), bool, len(vocabulary)
+        ),
+    )
