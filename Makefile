@@ -21,7 +21,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests eval benchmarks scripts
 
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -q
 
 eval: $(STAMP)
 	@for script in eval/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -24,9 +24,9 @@ import xxhash
 from saring.config import Pipeline
 from saring.core.accounting import ShardStats
 from saring.core.stage import CorpusStage
-from saring.engine.shard import ProgressFn, WorkLayout, split_segments
+from saring.engine.shard import ProgressFn, WorkLayout, signal_types, split_segments
 from saring.io.readers import Shard, plan_shards
-from saring.io.writers import KINDS, OutputStore
+from saring.io.writers import KINDS, OutputStore, write_dataset_card
 
 
 class RunError(RuntimeError):
@@ -115,7 +115,7 @@ def _prepare_output(store: OutputStore, work: Path, fingerprint: str, overwrite:
         what = "a finished run" if finished else "an interrupted run with a different configuration or input"
         raise RunError(f"{store.display()} holds {what}; pass --overwrite or choose another --output")
     if overwrite and (finished or not resuming):
-        for name in [*KINDS, "stats.json", "manifest.json", "report.html"]:
+        for name in [*KINDS, "stats.json", "manifest.json", "report.html", "README.md"]:
             store.remove(name)
         shutil.rmtree(work, ignore_errors=True)
         resuming = False
@@ -193,6 +193,11 @@ def run_pipeline(
             "inputs": [{"path": s.path, "format": s.format, **totals.inputs.get(s.path, {})} for s in shards],
             "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         },
+    )
+    write_dataset_card(
+        store,
+        signal_types([stage for segment in segments for stage in segment.all_stages]),
+        f"# saring output\n\n{totals.balance_line()}\n\nSee stats.json, manifest.json and report.html.",
     )
     shutil.rmtree(work, ignore_errors=True)
     return result

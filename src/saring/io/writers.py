@@ -107,7 +107,7 @@ def output_record(batch: DocumentBatch, row: int, kind: str, signal_keys: Sequen
         "text": columns["text"][row],
         "url": columns["url"][row],
         "source": columns["source"][row],
-        "metadata": orjson.Fragment(columns["metadata"][row] or "{}"),
+        "metadata": columns["metadata"][row] or "{}",
         "signals": _signals(batch, row, signal_keys),
         "removed_lines": columns["removed_lines"][row] or [],
         "would_remove": columns["would_remove"][row] or [],
@@ -133,7 +133,7 @@ class ShardFileWriter:
     def _open(self, kind: str) -> None:
         handle = self._files.enter_context(self.store.atomic(self.relative))
         if self.format == "parquet":
-            schema = _QUARANTINE_SCHEMA if kind == "quarantine" else self._document_schema(kind)
+            schema = output_schema(kind, self.signal_types)
             self._sink = self._files.enter_context(pq.ParquetWriter(handle, schema, compression="zstd"))
         elif self.format == "jsonl.zst":
             compressor = zstandard.ZstdCompressor(level=3, write_checksum=True)
@@ -151,37 +151,71 @@ class ShardFileWriter:
         self.count += len(rows)
         records = [output_record(batch, row, kind, self.signal_keys) for row in rows]
         if self.format == "parquet":
-            if kind != "quarantine":
+            if kind != "quarantine" and not self.signal_keys:
                 for record in records:
-                    record["metadata"] = orjson.dumps(record["metadata"]).decode()
-                    record["signals"] = record["signals"] if self.signal_keys else None
+                    record["signals"] = None
             self._sink.write_table(pa.Table.from_pylist(records, schema=self._sink.schema))
         else:
             self._sink.write(b"".join(orjson.dumps(r) + b"\n" for r in records))
 
-    def _document_schema(self, kind: str) -> pa.Schema:
-        signals = (
-            pa.struct([(k, self.signal_types[k]) for k in self.signal_keys])
-            if self.signal_keys
-            else pa.null()
-        )
-        fields = [
-            ("id", pa.string()),
-            ("text", pa.string()),
-            ("url", pa.string()),
-            ("source", pa.string()),
-            ("metadata", pa.string()),
-            ("signals", signals),
-            ("removed_lines", pa.list_(REMOVED_LINE_TYPE)),
-            ("would_remove", pa.list_(pa.string())),
-        ]
-        if kind == "removed":
-            fields.append(("removed", pa.struct([("stage", pa.string()), ("reason", pa.string())])))
-        return pa.schema(fields)
-
     def close(self) -> None:
         """Finish and commit the file (nothing is written for an empty part)."""
         self._files.close()
+
+
+def output_schema(kind: str, signal_types: dict[str, pa.DataType]) -> pa.Schema:
+    """The typed schema of an output part of the given kind (Parquet parts use it as it is)."""
+    if kind == "quarantine":
+        return _QUARANTINE_SCHEMA
+    keys = sorted(signal_types)
+    fields = [
+        ("id", pa.string()),
+        ("text", pa.string()),
+        ("url", pa.string()),
+        ("source", pa.string()),
+        ("metadata", pa.string()),  # the input's other fields, as a JSON object in a string
+        ("signals", pa.struct([(k, signal_types[k]) for k in keys]) if keys else pa.null()),
+        ("removed_lines", pa.list_(REMOVED_LINE_TYPE)),
+        ("would_remove", pa.list_(pa.string())),
+    ]
+    if kind == "removed":
+        fields.append(("removed", pa.struct([("stage", pa.string()), ("reason", pa.string())])))
+    return pa.schema(fields)
+
+
+def _hf_feature(dtype: pa.DataType) -> dict[str, Any]:
+    """A Hugging Face dataset-card feature for an Arrow type."""
+    if pa.types.is_struct(dtype):
+        return {"struct": [{"name": f.name, **_hf_feature(f.type)} for f in dtype]}
+    if pa.types.is_list(dtype):
+        inner = _hf_feature(dtype.value_type)
+        return {"list": inner["dtype"] if set(inner) == {"dtype"} else inner["struct"]}
+    names = {pa.string(): "string", pa.bool_(): "bool", pa.null(): "null"}
+    return {"dtype": names.get(dtype, str(dtype))}
+
+
+def write_dataset_card(store: OutputStore, signal_types: dict[str, pa.DataType], summary: str) -> None:
+    """README.md with the Hugging Face dataset card header: one config per output kind, typed features,
+    so that ``datasets.load_dataset(OUT, "kept")`` loads every part with one schema."""
+    import yaml
+
+    configs, infos = [], []
+    for kind in KINDS:
+        if not store.list(kind):
+            continue
+        configs.append(
+            {
+                "config_name": kind,
+                "data_files": f"{kind}/part-*",
+                **({"default": True} if kind == "kept" else {}),
+            }
+        )
+        schema = output_schema(kind, signal_types)
+        infos.append(
+            {"config_name": kind, "features": [{"name": f.name, **_hf_feature(f.type)} for f in schema]}
+        )
+    header = yaml.safe_dump({"configs": configs, "dataset_info": infos}, sort_keys=False, allow_unicode=True)
+    store.write_bytes("README.md", f"---\n{header}---\n\n{summary}\n".encode())
 
 
 _QUARANTINE_SCHEMA = pa.schema(
