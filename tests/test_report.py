@@ -21,6 +21,7 @@ from saring.core.registry import register
 from saring.core.stage import Stage, StageParams
 from saring.report import build_report, write_report
 from saring.report.charts import histogram_of
+from saring.report.markup import el
 from saring.report.sampling import ClusterSample, Reservoir
 
 FIXTURES = Path(__file__).parent / "fixtures" / "report"
@@ -239,8 +240,16 @@ def test_document_text_never_becomes_markup(synthetic):
     assert not re.search(r"<[^>]*\son\w+\s*=", html, re.I)  # no event handler attribute anywhere
     assert 'href="#' in html and not re.search(r'href="(?!#)', html)  # only in-page links
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in html
-    assert "&amp;lt;script&amp;gt;" in html  # already-escaped text is shown as written
     assert "\x00" not in html and "\x08" not in html
+
+
+def test_markup_escapes_children_and_attributes():
+    hostile = '"><script>x</script>&lt;b&gt;\x00'
+    assert el("pre", hostile, title=hostile) == (
+        '<pre title="&quot;&gt;&lt;script&gt;x&lt;/script&gt;&amp;lt;b&amp;gt;\ufffd">'
+        "&quot;&gt;&lt;script&gt;x&lt;/script&gt;&amp;lt;b&amp;gt;\ufffd</pre>"
+    )
+    assert el("p", el("b", "bold"), " & ", None, ["x", 1]) == "<p><b>bold</b> &amp; x1</p>"
 
 
 def test_content_security_policy_allows_only_the_report_style(synthetic):
@@ -272,17 +281,21 @@ def test_report_of_a_real_default_run_without_optional_signals(tmp_path):
     lines += [json.dumps(doc) for doc in HOSTILE] + ["not json <script>window.__pwned=1</script>"]
     source = tmp_path / "in.jsonl"
     source.write_text("\n".join(lines) + "\n")
-    for fmt in ("parquet", "jsonl.zst"):
+    for fmt, dry_run in (("parquet", False), ("jsonl.zst", False), ("jsonl", True)):
         out = tmp_path / f"out-{fmt}"
         pipeline = saring.config.load_pipeline(None).model_copy(deep=True)
         pipeline.output.format = fmt
-        saring.run(pipeline, inputs=[str(source)], output=str(out), workers=1)
+        saring.run(pipeline, inputs=[str(source)], output=str(out), workers=1, dry_run=dry_run)
         html = write_report(out).read_text()
         ids = _section_ids(html)
         assert "languages" not in ids and "lines" not in ids and "hosts" in ids
-        assert {"funnel", "signals", "duplicates", "samples", "quarantine"} <= set(ids)
+        assert {"funnel", "removals", "signals", "duplicates", "samples", "quarantine"} <= set(ids)
         assert "exact_dedup: duplicate_text" in html and "length.words" in html
         assert not re.search(r"<\s*script", html, re.I)
+        assert ("Dry run" in html) == dry_run and ("would be removed by exact_dedup" in html) == dry_run
+        if not dry_run:  # the kept first copy leads its cluster, its copies follow
+            cluster = html[html.index('class="cluster"') :].split('class="fate"')
+            assert cluster[1].startswith(">kept<") and ">removed by exact_dedup" in cluster[2]
 
 
 def test_histogram_axis_holds_the_threshold_and_bins():

@@ -12,7 +12,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
-from urllib.parse import urlsplit
+
+import regex
 
 from saring.report.sampling import ClusterSample, Reservoir
 
@@ -24,6 +25,10 @@ CLUSTERS_SHOWN = 4
 MEMBERS_SHOWN = 4
 MAX_CATEGORIES = 500  # a string signal with more distinct values is not tabulated
 MAX_REMOVED_LINES = 60
+
+# Signals the report reads by name, whatever their stage's label.
+_SPECIAL_SIGNALS = frozenset({"language", "duplicate_of", "host_promotion_share"})
+_HOST = regex.compile(r"\s*[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/?#\s]*@)?(\[[0-9A-Fa-f:.]+\]|[^:/?#\s\[\]@]+)")
 
 # How a document relates to the stage of a signal: kept, removed by that stage, removed by another.
 KEPT, HERE, ELSEWHERE = "kept", "here", "elsewhere"
@@ -42,13 +47,11 @@ def removal_of(record: dict[str, Any]) -> tuple[str, str] | None:
 
 
 def host_of(url: Any) -> str | None:
-    if not isinstance(url, str) or not url:
+    """The lower-cased host of an absolute URL (``scheme://[user@]host[:port]...``), else None."""
+    if not isinstance(url, str):
         return None
-    try:
-        host = urlsplit(url.strip()).hostname
-    except ValueError:
-        return None
-    return host or None
+    match = _HOST.match(url)
+    return match.group(1).lower() if match else None
 
 
 @dataclass
@@ -153,23 +156,42 @@ class CorpusSample:
         self.languages: dict[str, LanguageSample] = defaultdict(LanguageSample)
         self.dedup: dict[str, DedupSample] = defaultdict(DedupSample)
         self.quarantine_samples: dict[str, Reservoir[QuarantineSample]] = {}
+        self._keys: dict[str, tuple[str, str]] = {}
 
     def add(self, record: dict[str, Any], kind: str) -> None:
         """Take in one kept or removed output record."""
         self.read[kind] += 1
         removal = removal_of(record)
         signals = record.get("signals") or {}
+        host = host_of(record.get("url"))
+        special: list[tuple[str, str, Any]] = []
         for key, value in signals.items():
+            label, name = self._split(key)
+            if name in _SPECIAL_SIGNALS:
+                special.append((label, name, value))
             if value is not None:
-                self._add_signal(key, value, removal)
+                group = KEPT if removal is None else HERE if removal[0] == label else ELSEWHERE
+                self._add_signal(key, group, value)
         self._add_samples(record, removal)
-        self._add_host(record, removal, signals)
-        self._add_languages(record, removal, signals)
-        self._add_dedup(record, signals)
+        if host is not None:
+            self._add_host(host, removal)
+        for label, name, value in special:
+            if name == "language" and isinstance(value, str):
+                self._add_language(record, removal, signals, label, value)
+            elif name == "duplicate_of":
+                self._add_duplicate(record, signals, label, value)
+            elif host is not None and isinstance(value, int | float):
+                self._add_promotion(f"{label}.{name}", host, float(value), removal)
 
-    def _add_signal(self, key: str, value: Any, removal: tuple[str, str] | None) -> None:
-        label = key.rpartition(".")[0]
-        group = KEPT if removal is None else HERE if removal[0] == label else ELSEWHERE
+    def _split(self, key: str) -> tuple[str, str]:
+        """(label, name) of a signal key, cached: keys repeat in every record."""
+        split = self._keys.get(key)
+        if split is None:
+            label, _, name = key.rpartition(".")
+            split = self._keys[key] = (label, name)
+        return split
+
+    def _add_signal(self, key: str, group: str, value: Any) -> None:
         if isinstance(value, bool):
             self.flags[key][(group, value)] += 1
         elif isinstance(value, int | float):
@@ -195,56 +217,52 @@ class CorpusSample:
                 reservoir = self.line_samples[key] = Reservoir(LINE_SAMPLES_PER_REASON, "|".join(key))
             reservoir.offer(lambda: DocSample.of(record))
 
-    def _add_host(self, record: dict[str, Any], removal: tuple[str, str] | None, signals: dict) -> None:
-        host = host_of(record.get("url"))
-        if host is None:
-            return
+    def _add_host(self, host: str, removal: tuple[str, str] | None) -> None:
         self.host_documents[host] += 1
         if removal is not None:
             self.host_removed[host] += 1
             self.host_reasons[(host, f"{removal[0]}: {removal[1]}")] += 1
-        for key, value in signals.items():
-            if key.endswith(".host_promotion_share") and isinstance(value, int | float):
-                entry = self.promotion[key][host]
-                entry.share = max(entry.share, float(value))
-                entry.documents += 1
-                entry.removed += removal is not None
 
-    def _add_languages(self, record: dict[str, Any], removal: tuple[str, str] | None, signals: dict) -> None:
-        for key, language in signals.items():
-            if not key.endswith(".language") or not isinstance(language, str):
-                continue
-            label = key.rpartition(".")[0]
-            sample = self.languages[label]
-            sample.mix[(language, KEPT if removal is None else "removed")] += 1
-            first = signals.get(f"{label}.first_pass")
-            if isinstance(first, str):
-                resolved_by = signals.get(f"{label}.resolved_by")
-                sample.transitions[(first, language, str(resolved_by or "-"))] += 1
-                if first != language:
-                    sample.changes.offer(partial(DocSample.of, record, label, chars=600))
+    def _add_promotion(self, key: str, host: str, share: float, removal: tuple[str, str] | None) -> None:
+        entry = self.promotion[key][host]
+        entry.share = max(entry.share, share)
+        entry.documents += 1
+        entry.removed += removal is not None
 
-    def _add_dedup(self, record: dict[str, Any], signals: dict) -> None:
+    def _add_language(
+        self,
+        record: dict[str, Any],
+        removal: tuple[str, str] | None,
+        signals: dict,
+        label: str,
+        language: str,
+    ) -> None:
+        sample = self.languages[label]
+        sample.mix[(language, KEPT if removal is None else "removed")] += 1
+        first = signals.get(f"{label}.first_pass")
+        if isinstance(first, str):
+            resolved_by = signals.get(f"{label}.resolved_by")
+            sample.transitions[(first, language, str(resolved_by or "-"))] += 1
+            if first != language:
+                sample.changes.offer(partial(DocSample.of, record, label, chars=600))
+
+    def _add_duplicate(self, record: dict[str, Any], signals: dict, label: str, duplicate_of: Any) -> None:
         record_id = str(record.get("id"))
-        for key, duplicate_of in signals.items():
-            if not key.endswith(".duplicate_of"):
-                continue
-            label = key.rpartition(".")[0]
-            sample = self.dedup[label]
-            size = signals.get(f"{label}.cluster_size")
-            cluster = signals.get(f"{label}.cluster_id")
-            in_cluster = isinstance(size, int) and size > 1
-            if in_cluster:
-                sample.documents_by_cluster_size[size] += 1
-            if duplicate_of is not None:
-                sample.duplicates += 1
-                sample.copies_of[str(duplicate_of)] += 1
-            key_of_cluster = cluster if cluster is not None and in_cluster else duplicate_of
-            make = partial(DocSample.of, record, label, chars=800)
-            if key_of_cluster is not None:
-                sample.clusters.offer(str(key_of_cluster), record_id, make, first=duplicate_of is None)
-            else:
-                sample.clusters.attach(record_id, record_id, make, first=True)
+        sample = self.dedup[label]
+        size = signals.get(f"{label}.cluster_size")
+        cluster = signals.get(f"{label}.cluster_id")
+        in_cluster = isinstance(size, int) and size > 1
+        if in_cluster:
+            sample.documents_by_cluster_size[size] += 1
+        if duplicate_of is not None:
+            sample.duplicates += 1
+            sample.copies_of[str(duplicate_of)] += 1
+        key_of_cluster = cluster if cluster is not None and in_cluster else duplicate_of
+        make = partial(DocSample.of, record, label, chars=800)
+        if key_of_cluster is not None:
+            sample.clusters.offer(str(key_of_cluster), record_id, make, first=duplicate_of is None)
+        else:
+            sample.clusters.attach(record_id, record_id, make, first=True)
 
     def add_quarantined(self, record: dict[str, Any]) -> None:
         self.read["quarantine"] += 1

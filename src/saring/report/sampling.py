@@ -57,10 +57,12 @@ class ClusterSample(Generic[T]):
         self.attach(key, member_id, make, first)
 
     def attach(self, key: str, member_id: str, make: Callable[[], T], first: bool = False) -> None:
-        """Add a member to cluster ``key`` only if that cluster is already chosen."""
+        """Add a member to cluster ``key`` only if that cluster is chosen (``first``: the kept copy)."""
         members = self.members.get(key)
-        if members is None or member_id in self._ids[key] or len(members) >= self.max_members:
+        if members is None or member_id in self._ids[key] or (len(members) >= self.max_members and not first):
             return
+        if len(members) >= self.max_members:  # the first copy always has a place: drop the last one
+            members.pop()
         self._ids[key].add(member_id)
         members.insert(0 if first else len(members), make())
 

@@ -79,13 +79,16 @@ def _share(part: float, whole: float) -> str:
     return f"{part / whole:.1%}" if whole else "–"
 
 
+def _signal_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return fmt_value(value) if isinstance(value, int | float) else str(value)
+
+
 def _doc_card(doc: DocSample, highlight_lines: bool = False) -> Markup:
     """A sampled document: fate, id, URL (as text, never a link), signals and its text snippet."""
     more = doc.text_chars - len(doc.text)
-    signals = " · ".join(
-        f"{k}={fmt_value(v) if isinstance(v, int | float) and not isinstance(v, bool) else v}"
-        for k, v in doc.signals.items()
-    )
+    signals = " · ".join(f"{key}={_signal_text(value)}" for key, value in doc.signals.items())
     return el(
         "div",
         el("div", el("span", doc.fate, class_="fate"), " ", el("code", doc.id), class_="doc-head"),
@@ -458,11 +461,12 @@ def hosts(data: RunData) -> Section | None:
 def duplicates(data: RunData) -> Section | None:
     parts = []
     removed_by_stage = data.stats.get("stages", {})
+    counted = "would_remove" if data.dry_run else "removed"
     for label, sample in sorted(data.sample.dedup.items(), key=lambda i: data.stage_rank(i[0])):
         sizes = sample.cluster_sizes()
         if not sample.duplicates and not sizes:
             continue
-        in_run = sum(removed_by_stage.get(label, {}).get("removed", {}).values())
+        in_run = sum(removed_by_stage.get(label, {}).get(counted, {}).values())
         rows = []
         for low, high in CLUSTER_BUCKETS:
             in_bucket = {s: n for s, n in sizes.items() if s >= low and (high is None or s <= high)}
@@ -476,7 +480,7 @@ def duplicates(data: RunData) -> Section | None:
             el(
                 "p",
                 f"{sample.duplicates:,} duplicates in the documents read; "
-                f"{in_run:,} removed by {label} in the run.",
+                f"{in_run:,} {data.removed_word} by {label} in the run.",
             ),
             _table(["cluster size", "documents", "clusters"], rows) if rows else None,
         ]
