@@ -45,9 +45,7 @@ def main() -> int:
         [scores[0] for _, scores in stage.score_lines([" ".join(t.split()) for t in obfuscated])]
     )
     rows.append(("comments test, obfuscated", data.binary_metrics(labels, probabilities)))
-    print(
-        "| set | n | promotion | precision | recall | F1 | FP | Brier | ECE |\n|---|---|---|---|---|---|---|---|---|"
-    )
+    print("| set | n | promotion | precision | recall | F1 | FP | Brier | ECE |\n" + "|---" * 9 + "|")
     for name, m in rows:
         print(
             f"| {name} | {m['n']} | {m['positives']} | {m['precision']} | {m['recall']} | **{m['f1']}** | "
@@ -94,7 +92,8 @@ def main() -> int:
     print(
         f"\ninjected tail spam: {len(pages)} pages, {docs_removed} removed whole; spam lines removed "
         f"{spam_removed}/{total_spam} ({100 * spam_removed / total_spam:.1f}%, target >= 95%); article lines "
-        f"removed {article_removed}/{article_total} ({100 * article_removed / article_total:.2f}%, target <= 1%)"
+        f"removed {article_removed}/{article_total} "
+        f"({100 * article_removed / article_total:.2f}%, target <= 1%)"
     )
     return 0
 

@@ -36,18 +36,19 @@ def hashed_ngrams(
     line_ids: list[np.ndarray] = []
     buckets: list[np.ndarray] = []
     shift = np.uint64(64 - bits)
-    for size in sizes:
+    rolling = np.zeros(len(data), dtype=np.uint64)
+    for size in range(1, max(sizes) + 1):
         count = len(data) - size + 1
         if count <= 0:
+            break
+        # hash of the n-gram at i: size * P**size + sum_k data[i + k] * P**(size - 1 - k), built incrementally
+        rolling = rolling[:count] * _PRIME + data[size - 1 : size - 1 + count]
+        if size not in sizes:
             continue
-        hashed = np.full(count, size, dtype=np.uint64)
-        for k in range(size):
-            hashed = hashed * _PRIME + data[k : k + count]
-        starts = np.arange(count)
-        inside = breaks[starts + size - 1] == breaks[starts]
-        inside &= data[:count] != _NEWLINE
+        seed = np.uint64(size * pow(int(_PRIME), size, 1 << 64) % (1 << 64))
+        inside = (breaks[size - 1 : size - 1 + count] == breaks[:count]) & (data[:count] != _NEWLINE)
         line_ids.append(breaks[:count][inside])
-        buckets.append(((hashed[inside] * _MIX) >> shift).astype(np.int64))
+        buckets.append((((rolling[inside] + seed) * _MIX) >> shift).astype(np.int64))
     if not line_ids:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0)
