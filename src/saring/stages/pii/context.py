@@ -36,7 +36,7 @@ class Context:
         return self.near[kind].search(text, max(0, start - CONTEXT_WINDOW), start) is not None
 
     def has_directly_before(self, kind: str, text: str, start: int) -> bool:
-        """A ``kind`` keyword is the last token before ``start`` (``Rp 1.500.000``, ``v1.2.3.4``)."""
+        """A ``kind`` keyword is the last token before ``start`` (``Rp 1.500``, ``v1.2.3.4``, ``WA: 8``)."""
         return self.directly_before[kind].search(text, max(0, start - 16), start) is not None
 
 
@@ -46,7 +46,7 @@ def context() -> Context:
     # Whole words: no letter/digit right before or after the keyword (keywords may end in "$" or ".").
     near = {k: regex.compile(rf"(?<!\w)(?:{_alternation(v)})(?!\w)", regex.I) for k, v in words.items()}
     before = {
-        k: regex.compile(rf"(?<!\w)(?:{_alternation(v)})\.?[ \t]*\Z", regex.I) for k, v in words.items()
+        k: regex.compile(rf"(?<!\w)(?:{_alternation(v)})[.:=(/ \t-]*\Z", regex.I) for k, v in words.items()
     }
     return Context(near, before)
 

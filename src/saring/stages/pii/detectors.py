@@ -76,12 +76,13 @@ NPWP = regex.compile(
     {_NOT_BEFORE_NUMBER}""",
     regex.X,
 )
+# Cards: any following token may stand after a space (the network's fixed lengths end the number).
 CARD = regex.compile(
-    rf"""{_NOT_AFTER_NUMBER}(?<![0-9][ ])
+    rf"""{_NOT_AFTER_NUMBER}
     (?:[0-9]{{12,19}}
       |[0-9]{{4}}(?P<sep>[ \-])(?:[0-9]{{4}}(?P=sep)[0-9]{{4}}(?P=sep)[0-9]{{4}}(?:(?P=sep)[0-9]{{3}})?
                                 |[0-9]{{6}}(?P=sep)[0-9]{{4,5}}))
-    (?![0-9]|[ .\-][0-9])""",
+    {_NOT_BEFORE_NUMBER}""",
     regex.X,
 )
 # Phone numbers: an optional "+"/"00"/"(+62)" prefix, then digit groups joined by single separators,
@@ -97,9 +98,11 @@ PHONE = regex.compile(
     """,
     regex.X,
 )
-# Shapes a digit run takes that are never phone numbers: dates and time ranges.
-_DATE_OR_TIME = regex.compile(
-    r"[0-9]{1,2}(?P<s>[.\-/])[0-9]{1,2}(?P=s)[0-9]{2,4}"
+# Shapes a digit run starts with that are never phone numbers: dates, time ranges, dotted quads, NPWP.
+_NOT_PHONE = regex.compile(
+    r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?![0-9])"
+    r"|[0-9]{2}\.[0-9]{3}\.[0-9]{3}\.[0-9][.\-][0-9]{3}\.[0-9]{3}"
+    r"|[0-9]{1,2}(?P<s>[.\-/])[0-9]{1,2}(?P=s)[0-9]{2,4}"
     r"|[0-9]{4}(?P<t>[.\-/])[0-9]{1,2}(?P=t)[0-9]{1,2}"
     r"|[0-2]?[0-9][.:][0-5][0-9][ ]?[\-–][ ]?[0-2]?[0-9][.:][0-5][0-9]"
 )
@@ -109,6 +112,14 @@ _AMOUNTS = regex.compile(
 )
 #: A phone number written with spaces has at most this many space-separated pieces ("+62 21 555 12 34").
 _MAX_PHONE_PIECES = 6
+#: Longest national number with its trunk 0 in the regions covered (Indonesia: 0 + 12 digits).
+_MAX_NATIONAL_DIGITS = 13
+# A short piece after a space, following "-"/"." grouping or a long digit group, is the next word
+# ("0812-3456-7890 7 orang", "6281234567890 16 Juli").
+_LOOSE_TAIL = regex.compile(r"(?:[.\-][0-9]+|[0-9]{7}) [0-9]{1,2}\Z")
+# Runs that may hold several numbers: punctuated or long groups; plain groups ("5537 0423 7313 1145")
+# are one number or none.
+_SPLITTABLE = regex.compile(r"[0-9][.\-–()][0-9]|\+|[0-9]{7}")
 _TRUNK_ZERO = regex.compile(r"\([ ]?0[ ]?\)")
 
 
@@ -214,7 +225,7 @@ class Detectors:
         digits = _digits(m.group())
         if digits[6:8] == "00" or digits[12:] == "0000" or not stdnum_nik.is_valid(digits):
             return None
-        if self.context.has_near("npwp", text, m.start()):
+        if self.context.has_directly_before("npwp", text, m.start()):
             return None  # a NIK used as a 16-digit NPWP; the NPWP detector takes it
         if self.context.has_near("card", text, m.start()) and self._is_card(digits):
             return None
@@ -224,6 +235,12 @@ class Detectors:
         digits = _digits(m.group())
         if m["formatted"] is None and not self.context.has_near("npwp", text, m.start()):
             return None
+        if (
+            len(digits) == 16
+            and digits[0] != "0"
+            and not self.context.has_directly_before("npwp", text, m.start())
+        ):
+            return None  # a NIK, unless written right after "NPWP"
         if not stdnum_npwp.is_valid(digits):
             return None
         return Finding(m.start(), m.end(), "npwp", digits)
@@ -242,8 +259,8 @@ class Detectors:
     def _phones(self, text: str, m: regex.Match) -> list[Finding]:
         """The run as one number or, failing that, as several numbers separated by spaces."""
         whole = self._phone(text, m.start(), m.end())
-        if whole is not None:
-            return [whole]
+        if whole is not None or not _SPLITTABLE.search(m.group()):
+            return [] if whole is None else [whole]  # plain digit groups "5537 0423 7313 1145" stay whole
         cuts = [m.start() + k for k, char in enumerate(m.group()) if char == " "]
         starts, ends = [m.start()] + [cut + 1 for cut in cuts], [*cuts, m.end()]
         found: list[Finding] = []
@@ -262,7 +279,9 @@ class Detectors:
         raw = text[start:end]
         if raw.startswith(" ") or raw.endswith(" "):
             return None
-        if _DATE_OR_TIME.fullmatch(raw) or self.context.has_directly_before("currency", text, start):
+        if _NOT_PHONE.match(raw) or _LOOSE_TAIL.search(raw):
+            return None
+        if self.context.has_directly_before("currency", text, start):
             return None
         international = raw.lstrip("( ").startswith("+") or raw.startswith("00")
         digits = _digits(_TRUNK_ZERO.sub("", raw))
@@ -274,8 +293,9 @@ class Detectors:
         if international or digits.startswith("62"):
             number = self._valid_number("+" + digits, None)
         elif digits.startswith("0"):
-            number = next(filter(None, (self._valid_number(digits, r) for r in self.phone_regions)), None)
-        elif not _AMOUNTS.fullmatch(raw) and self.context.has_near("phone", text, start):
+            if len(digits) <= _MAX_NATIONAL_DIGITS:
+                number = next(filter(None, (self._valid_number(digits, r) for r in self.phone_regions)), None)
+        elif not _AMOUNTS.fullmatch(raw) and self.context.has_directly_before("phone", text, start):
             # No prefix at all ("WA 8123 4567"): only with a phone keyword before it.
             candidates = [("+" + digits, None)] + [(digits, r) for r in self.phone_regions]
             number = next(filter(None, (self._valid_number(d, r) for d, r in candidates)), None)
@@ -289,4 +309,6 @@ class Detectors:
             number = phonenumbers.parse(digits, region)
         except phonenumbers.NumberParseException:
             return None
+        if region is not None and number.country_code != phonenumbers.country_code_for_region(region):
+            return None  # "015..." read as an international dialling prefix, not a national number
         return number if phonenumbers.is_valid_number(number) else None
