@@ -298,6 +298,12 @@ def test_report_of_a_real_default_run_without_optional_signals(tmp_path):
             assert cluster[1].startswith(">kept<") and ">removed by exact_dedup" in cluster[2]
 
 
+def test_a_folder_without_a_finished_run_is_refused(tmp_path):
+    with pytest.raises(FileNotFoundError, match="finished saring run"):
+        write_report(tmp_path)
+    assert not (tmp_path / "report.html").exists()
+
+
 def test_histogram_axis_holds_the_threshold_and_bins():
     values = {"kept": np.array([1.0, 2, 3, 4]), "here": np.array([5.0])}
     hist = histogram_of(values, {"max": 20})

@@ -72,7 +72,10 @@ def sample_run(output: Path, stats: dict[str, Any], max_documents: int) -> tuple
 
 def build_report(output: Path, max_documents: int = DEFAULT_MAX_DOCUMENTS) -> str:
     """The report's HTML for the finished run in ``output``."""
-    stats = orjson.loads((output / "stats.json").read_bytes())
+    stats_path = output / "stats.json"
+    if not stats_path.is_file():
+        raise FileNotFoundError(f"{stats_path} not found: {output} does not hold a finished saring run")
+    stats = orjson.loads(stats_path.read_bytes())
     manifest_path = output / "manifest.json"
     manifest = orjson.loads(manifest_path.read_bytes()) if manifest_path.exists() else {}
     notes: list[str] = []

@@ -66,10 +66,11 @@ class Section:
     body: Markup
 
 
-def _table(header: Iterable[str], rows: Iterable[Iterable[Any]], numeric_from: int = 1) -> Markup:
+def _table(header: Iterable[str], rows: Iterable[Iterable[Any]], text_columns: int = 1) -> Markup:
+    """A table whose first ``text_columns`` columns are text and the rest right-aligned figures."""
     head = el("tr", [el("th", h) for h in header])
     body = [
-        el("tr", [el("td", c, class_="num" if i >= numeric_from else None) for i, c in enumerate(r)])
+        el("tr", [el("td", c, class_="num" if i >= text_columns else None) for i, c in enumerate(r)])
         for r in rows
     ]
     return el("table", el("thead", head), el("tbody", body))
@@ -363,7 +364,7 @@ def _category_tables(data: RunData) -> Markup | None:
     if not rows:
         return None
     return join(
-        el("h3", "Text signals (most common values)"), _table(["signal", "values (documents)"], rows, 9)
+        el("h3", "Text signals (most common values)"), _table(["signal", "values (documents)"], rows, 2)
     )
 
 
@@ -426,10 +427,10 @@ def hosts(data: RunData) -> Section | None:
         rows = [
             (
                 host,
+                ", ".join(f"{r} ({c:,})" for r, c in reasons[host].most_common(2)),
                 f"{sample.host_documents[host]:,}",
                 f"{sample.host_removed[host]:,}",
                 _share(sample.host_removed[host], sample.host_documents[host]),
-                ", ".join(f"{r} ({c:,})" for r, c in reasons[host].most_common(2)),
             )
             for host in top
         ]
@@ -441,7 +442,7 @@ def hosts(data: RunData) -> Section | None:
         parts += [
             el("h3", "Hosts with the most removals"),
             chart,
-            _table(["host", "documents", data.removed_word, "share", "main reasons"], rows),
+            _table(["host", "main reasons", "documents", data.removed_word, "share"], rows, 2),
         ]
     for key, hosts_found in sorted(sample.promotion.items()):
         top = sorted(
