@@ -115,6 +115,11 @@ class DocumentBatch:
         self._sizes[row] = (text, *size)
         return size
 
+    def readable_rows(self) -> np.ndarray:
+        """Indices of rows that are not quarantined (active or removed)."""
+        quarantined = self.columns["quarantine_error"]
+        return np.fromiter((i for i, q in enumerate(quarantined) if q is None), dtype=np.int64)
+
     def status(self, row: int) -> str:
         if self.columns["quarantine_error"][row] is not None:
             return "quarantined"

@@ -38,9 +38,11 @@ class _Guard:
         batch: DocumentBatch,
         work: Callable[[DocumentBatch, np.ndarray], None],
         reset: Callable[[], None] = lambda: None,
+        rows: np.ndarray | None = None,
     ) -> int:
-        """Returns the number of rows quarantined. ``reset`` undoes a failed whole-batch attempt."""
-        rows = batch.active_rows()
+        """Returns the number of rows quarantined. ``reset`` undoes a failed whole-batch attempt;
+        ``rows`` defaults to the active rows."""
+        rows = batch.active_rows() if rows is None else rows
         if len(rows) == 0:
             return 0
         limit = self.options.record_seconds + self.options.batch_seconds_per_record * len(rows)
@@ -148,7 +150,8 @@ def collect_keys(
     def work(target: DocumentBatch, rows: np.ndarray) -> None:
         parts.append(stage.collect(DocView.of(target, rows)))
 
-    stats.quarantined += _Guard(stage.label, options).run(batch, work, reset=parts.clear)
+    rows = batch.readable_rows() if stage.collect_removed else None
+    stats.quarantined += _Guard(stage.label, options).run(batch, work, reset=parts.clear, rows=rows)
     stats.seconds += time.perf_counter() - started
     if not parts:
         return stage.collect_schema().empty_table()

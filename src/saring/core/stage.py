@@ -111,6 +111,10 @@ class Stage:
 class CorpusStage(Stage):
     """A stage that needs the whole corpus: collect, plan, then measure/decide per batch."""
 
+    #: Also collect rows that earlier stages removed (their ``removed_stage`` column tells which);
+    #: quarantined rows are never collected.
+    collect_removed: ClassVar[bool] = False
+
     def collect_schema(self) -> pa.Schema:
         raise NotImplementedError
 

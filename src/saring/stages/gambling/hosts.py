@@ -44,6 +44,7 @@ class GamblingHostsParams(StageParams):
 class GamblingHosts(CorpusStage):
     name = "gambling_hosts"
     Params = GamblingHostsParams
+    collect_removed = True
 
     def __init__(self, params: GamblingHostsParams | None = None, label: str | None = None) -> None:
         super().__init__(params, label)
@@ -60,24 +61,19 @@ class GamblingHosts(CorpusStage):
 
     def collect(self, docs: DocView) -> pa.Table:
         """Hosts of the active pages and of the pages the ``source`` stage removed."""
-        batch, source = docs.batch, self.params.source
-        removed_by = batch.columns["removed_stage"]
-        rows = sorted({*docs.rows.tolist(), *(i for i, s in enumerate(removed_by) if s == source)})
-        scores = batch.signals.get(f"{source}.doc_score") or [None] * len(batch)
-        urls = batch.columns["url"]
-        hosts = [host_of(urls[i]) for i in rows]
-        promotion = [
-            (scores[i] is not None and scores[i] >= self.params.promotion_score) or removed_by[i] == source
-            for i in rows
-        ]
-        keep = [h is not None for h in hosts]
-        return pa.table(
-            {
-                "host": [h for h, k in zip(hosts, keep, strict=True) if k],
-                "promotion": [p for p, k in zip(promotion, keep, strict=True) if k],
-            },
-            schema=_KEYS,
-        )
+        source = self.params.source
+        removed_by = docs.column("removed_stage")
+        scores = docs.signal(f"{source}.doc_score")
+        keys: dict[str, list[Any]] = {"host": [], "promotion": []}
+        for url, stage, score in zip(docs.column("url"), removed_by, scores, strict=True):
+            host = host_of(url)
+            if host is None or stage not in (None, source):
+                continue
+            keys["host"].append(host)
+            keys["promotion"].append(
+                stage == source or (score is not None and score >= self.params.promotion_score)
+            )
+        return pa.table(keys, schema=_KEYS)
 
     def plan(self, collected: Sequence[Path], workdir: Path, workers: int) -> None:
         tables = [pa.ipc.open_stream(pa.memory_map(str(p))).read_all() for p in collected if p.exists()]
