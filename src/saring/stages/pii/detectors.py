@@ -139,7 +139,6 @@ class Detectors:
     """All detectors, configured once per stage."""
 
     def __init__(self, kinds: tuple[str, ...], phone_regions: tuple[str, ...], ip_scope: str) -> None:
-        self.kinds = kinds
         self.phone_regions = phone_regions
         self.ip_scope = ip_scope
         self.context = context()
