@@ -22,6 +22,7 @@ from saring.core.stage import Stage, StageParams
 from saring.report import build_report, write_report
 from saring.report.charts import histogram_of
 from saring.report.markup import el
+from saring.report.reading import ReadTally, read_budgeted
 from saring.report.sampling import ClusterSample, Reservoir
 
 FIXTURES = Path(__file__).parent / "fixtures" / "report"
@@ -271,6 +272,20 @@ def test_sampling_is_bounded_stated_and_deterministic(tmp_path):
     kept, removed = (int(x) for x in re.search(r"kept ([\d,]+) of .*?removed ([\d,]+) of", first).groups())
     assert kept + removed <= 60 and kept > 0 and removed > 0
     assert "a sample:" not in build_report(folder)
+
+
+def test_budget_is_spread_over_parts_and_unbounded_reads_all(tmp_path):
+    sizes = {"part-00000.jsonl": 21, "part-00001.jsonl": 3, "part-00002.jsonl.gz": 9}
+    for name, size in sizes.items():
+        data = b"".join(orjson.dumps({"id": f"{name}-{i}"}) + b"\n" for i in range(size)) + b"{broken\n"
+        (tmp_path / name).write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    files = sorted(tmp_path.iterdir())
+    everything = ReadTally()
+    assert len(list(read_budgeted(files, None, everything))) == 33 and everything.unreadable == 3
+    some = ReadTally()
+    ids = [r["id"] for r in read_budgeted(files, 12, some)]
+    assert len(ids) == some.records == 12 and some.files_read == 3
+    assert Counter(i.split("-")[1][:5] for i in ids) == {"00000": 4, "00001": 3, "00002": 5}
 
 
 def test_report_of_a_real_default_run_without_optional_signals(tmp_path):

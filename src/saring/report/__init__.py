@@ -46,12 +46,12 @@ def stage_thresholds(manifest: dict[str, Any], notes: list[str]) -> dict[str, fl
     return found
 
 
-def _budgets(documents: dict[str, int], max_documents: int) -> dict[str, int]:
-    """Documents to read of each kind: all when they fit, else proportional to the run's counts."""
+def _budgets(documents: dict[str, int], max_documents: int) -> dict[str, int | None]:
+    """Documents to read of each kind: all (None) when they fit, else proportional to the run's counts."""
     counts = {kind: int(documents.get(kind, 0)) for kind in ("kept", "removed")}
     total = sum(counts.values())
     if total <= max_documents:
-        return counts
+        return dict.fromkeys(counts)
     return {kind: max_documents * count // total for kind, count in counts.items()}
 
 

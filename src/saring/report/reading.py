@@ -11,6 +11,7 @@ import io
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -74,21 +75,20 @@ def records(path: Path, tally: ReadTally) -> Iterator[dict[str, Any]]:
                 tally.unreadable += 1
 
 
-def read_budgeted(files: list[Path], budget: int, tally: ReadTally) -> Iterator[dict[str, Any]]:
-    """Up to ``budget`` records, the first ones of every file in turn, each file its share of the rest."""
+def read_budgeted(files: list[Path], budget: int | None, tally: ReadTally) -> Iterator[dict[str, Any]]:
+    """Up to ``budget`` records (None: all), the first ones of each file, each its share of the rest."""
     tally.files = len(files)
     remaining = budget
     for index, path in enumerate(files):
-        share = -(-remaining // (len(files) - index))
-        if share <= 0:
+        share = None if remaining is None else -(-remaining // (len(files) - index))
+        if share is not None and share <= 0:
             break
         tally.files_read += 1
         taken = 0
         with closing(records(path, tally)) as file_records:
-            for record in file_records:
-                yield record
+            for record in islice(file_records, share):
                 taken += 1
-                if taken >= share:
-                    break
-        remaining -= taken
+                yield record
         tally.records += taken
+        if remaining is not None:
+            remaining -= taken
