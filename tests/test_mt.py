@@ -1,0 +1,76 @@
+"""mt_score: scores Indonesian, null elsewhere, removes nothing by default, typed signals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from saring.core.batch import DocumentBatch
+from saring.core.registry import stage_class
+from saring.stages.mt import MtScore, MtScoreParams
+from saring.testing import run_stages
+
+FIXTURES = Path(__file__).parent / "fixtures" / "mt"
+TRANSLATED = (FIXTURES / "translated_id.txt").read_text(encoding="utf-8")
+NATIVE = (FIXTURES / "native_id.txt").read_text(encoding="utf-8")
+ENGLISH = "The committee met on Monday and agreed to publish its report before the end of the month."
+
+
+def run(texts: list[str], **params) -> DocumentBatch:
+    params.setdefault("default_language", "ind_Latn")
+    return run_stages([MtScore(MtScoreParams(**params))], texts)
+
+
+def signals(batch: DocumentBatch, name: str) -> list:
+    return list(batch.signals[f"mt_score.{name}"])
+
+
+def test_registered() -> None:
+    assert stage_class("mt_score") is MtScore
+
+
+def test_translated_text_scores_higher_than_native() -> None:
+    batch = run([TRANSLATED, NATIVE])
+    translated, native = signals(batch, "mt_score")
+    assert translated > native
+    assert translated > 0.5 > native
+    calque_translated, calque_native = signals(batch, "calque_rate")
+    assert calque_translated > calque_native
+
+
+def test_unsupported_or_unknown_language_gives_null() -> None:
+    batch = run([ENGLISH, NATIVE], default_language=None)
+    assert signals(batch, "mt_score") == [None, None]
+    batch = run([ENGLISH], default_language="eng_Latn")
+    assert signals(batch, "mt_score") == [None]
+    assert signals(batch, "sentences") == [None]
+
+
+def test_removes_nothing_by_default_and_removes_above_max_score() -> None:
+    batch = run([TRANSLATED, NATIVE])
+    assert [batch.status(row) for row in range(2)] == ["kept", "kept"]
+    assert all(reason is None for reason in MtScore().decide({"mt_score": signals(batch, "mt_score")}))
+    strict = MtScore(MtScoreParams(max_score=0.5))
+    assert strict.decide({"mt_score": signals(batch, "mt_score")}) == ["machine_translated", None]
+    removed = run([TRANSLATED, NATIVE], max_score=0.5)
+    assert [removed.status(row) for row in range(2)] == ["removed", "kept"]
+    assert strict.thresholds() == {"mt_score": 0.5}
+    assert MtScore().thresholds() == {}
+
+
+def test_signals_typed_and_bounded() -> None:
+    stage = MtScore()
+    assert stage.signal_schema()["mt_score"] == pa.float32()
+    batch = run([TRANSLATED, NATIVE, "Terlalu pendek."])
+    scores = signals(batch, "mt_score")
+    assert all(0.0 <= s <= 1.0 for s in scores[:2])
+    assert scores[2] is None  # no sentence of at least five tokens
+    assert signals(batch, "sentences")[:2] == [6, 5]
+
+
+@pytest.mark.parametrize("label", ["ind_Latn", "ind"])
+def test_reads_language_labels_with_or_without_script(label: str) -> None:
+    batch = run([TRANSLATED], default_language=label)
+    assert signals(batch, "mt_score")[0] is not None
