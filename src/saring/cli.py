@@ -114,6 +114,9 @@ def _summary(result: RunResult) -> None:
     )
     typer.echo(stats.balance_line())
     typer.echo(f"output: {result.output}")
+    report = Path(result.output) / "report.html"
+    if report.exists():
+        typer.echo(f"report: {report}")
 
 
 def _fail(message: str) -> typer.Exit:
@@ -200,6 +203,22 @@ def demo(
     except (ConfigError, RunError) as error:
         raise _fail(str(error)) from None
     _summary(result)
+
+
+@app.command()
+def report(
+    output: Annotated[str, typer.Argument(help="a finished run's output folder")],
+    max_documents: Annotated[
+        int, typer.Option("--max-documents", help="documents read for distributions and samples")
+    ] = 100_000,
+) -> None:
+    """Rebuild OUT/report.html from a finished run's outputs (nothing is rerun)."""
+    from saring.report import write_report
+
+    try:
+        typer.echo(write_report(output, max_documents=max_documents))
+    except FileNotFoundError as error:
+        raise _fail(str(error)) from None
 
 
 @app.command()

@@ -200,6 +200,10 @@ def run_pipeline(
         f"# saring output\n\n{totals.balance_line()}\n\nSee stats.json, manifest.json and report.html.",
     )
     shutil.rmtree(work, ignore_errors=True)
+    if pipeline.output.report and store.local:
+        from saring.report import write_report
+
+        write_report(store.root)
     return result
 
 

@@ -26,6 +26,10 @@ class Length(Stage):
     def signal_schema(self) -> dict[str, pa.DataType]:
         return {"chars": pa.int64(), "words": pa.int64()}
 
+    def thresholds(self) -> dict[str, float]:
+        p = self.params
+        return {"chars": p.min_chars, "words": p.min_words}
+
     def measure(self, docs: DocView) -> Measured:
         chars = [len(text.strip()) for text in docs.texts]
         words = [len(text.split()) for text in docs.texts]
