@@ -88,25 +88,24 @@ def ngram_signals(
     doc_of = np.repeat(np.arange(documents, dtype=np.int64), tokens.counts)
     cumulative = np.zeros(total + 1, dtype=np.int64)
     np.cumsum(tokens.length[tokens.ids], out=cumulative[1:])
-    base = tokens.ids.astype(np.uint64) + np.uint64(1)
-    salt = doc_of.astype(np.uint64) * _DOC_SALT
+    base = np.zeros(total + 1, dtype=np.uint64)
+    base[:total] = tokens.ids.astype(np.uint64) + np.uint64(1)
+    keys = base.copy()  # unsalted n-gram hash at each position (kept up to date at candidates only)
     denominator = np.maximum(text_lengths, 1).astype(np.float64)
+    first = tokens.offsets[:-1]
     signals: dict[str, np.ndarray] = {}
-    keys = base
-    repeated = np.ones(total + 1, dtype=bool)  # positions whose (n-1)-gram occurs at least twice
+    # Bigram candidates: every position whose bigram stays inside its document.
+    candidates = np.flatnonzero(doc_of[:-1] == doc_of[1:]) if total > 1 else np.zeros(0, np.int64)
     for n in range(2, max([*top_ns, *dup_ns], default=1) + 1):
-        width = max(total - n + 1, 0)
-        keys = keys[:width] * _MULTIPLIER + base[n - 1 : n - 1 + width]
-        valid = doc_of[:width] == doc_of[n - 1 : n - 1 + width]
-        candidates = np.flatnonzero(valid & repeated[:width] & repeated[1 : width + 1])
-        salted = keys[candidates] ^ salt[candidates]
+        keys[candidates] = keys[candidates] * _MULTIPLIER + base[candidates + n - 1]
+        salted = keys[candidates] ^ (doc_of[candidates].astype(np.uint64) * _DOC_SALT)
         counts = _group_counts(salted)
         is_repeat = counts >= 2
-        positions, docs, salted = candidates[is_repeat], doc_of[candidates[is_repeat]], salted[is_repeat]
+        positions, salted = candidates[is_repeat], salted[is_repeat]
+        docs = doc_of[positions]
         joined = cumulative[positions + n] - cumulative[positions]  # the n words' characters, no spaces
         if n in top_ns:
-            # A document without repeats: its first n-gram, once (datatrove's most_common on ties).
-            first = tokens.offsets[:-1]
+            # Without repeats, the top n-gram is the document's first one, once (ties go to the first).
             has_ngram = tokens.counts >= n
             first_span = cumulative[np.minimum(first + n, total)] - cumulative[first] + n - 1
             covered = np.where(has_ngram, first_span, 0)
@@ -118,6 +117,8 @@ def ngram_signals(
             duplicated = np.zeros(documents, dtype=np.float64)
             _greedy_repeats(positions, salted, docs, joined, n, duplicated)
             signals[f"dup_{n}gram_frac"] = duplicated / denominator
+        # An (n+1)-gram can repeat only where the n-grams at p and p + 1 both do.
         repeated = np.zeros(total + 1, dtype=bool)
         repeated[positions] = True
+        candidates = positions[repeated[positions + 1]]
     return signals

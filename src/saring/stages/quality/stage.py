@@ -21,6 +21,7 @@ from saring.stages.quality.presets import (
     TOP_NGRAMS,
     FilterName,
     Preset,
+    Rule,
     load_preset,
     preset_for_language,
 )
@@ -64,6 +65,12 @@ class QualityParams(StageParams):
         if unknown:
             raise ValueError(f"unknown thresholds {sorted(unknown)}; known: {sorted(THRESHOLD_NAMES)}")
         return value
+
+
+def _limit(preset: Preset, rule: Rule) -> float:
+    """The preset's threshold for a rule, NaN when the rule is off (NaN never fails a comparison)."""
+    threshold = preset.thresholds.get(rule.threshold)
+    return np.nan if threshold is None or not preset.filters.get(rule.filter) else float(threshold)
 
 
 def _clean(values: Sequence[float]) -> list[float | None]:
@@ -112,21 +119,27 @@ class Quality(Stage):
         default = self.params.default_preset
         return [preset_for_language(label, default) for label in docs.signal(self.params.language_signal)]
 
+    def _language_scores(self, docs: DocView, names: list[str]) -> list[float | None]:
+        """The language model's score for the preset's language: its score when the document is
+        labelled with that language, 0 when labelled with another, None without a label."""
+        labels = docs.signal(self.params.language_signal)
+        scores = docs.signal(self.params.score_signal)
+        return [
+            None if label is None or score is None else float(score) if label == name else 0.0
+            for label, score, name in zip(labels, scores, names, strict=True)
+        ]
+
     def _stop_words(self, tokens: Tokens, names: list[str]) -> np.ndarray:
         """Distinct stop words (case-folded) of each document's preset found in it."""
         found = np.zeros(len(names), dtype=np.int64)
         doc_of = np.repeat(np.arange(len(names)), tokens.counts)
-        lowered = [token.lower() for token in tokens.vocabulary]
         names_array = np.array(names, dtype=object)
         for name in set(names):
             stop_words = sorted(self.preset(name).stop_words)
             if not stop_words:
                 continue
-            position = {word: i for i, word in enumerate(stop_words)}
-            vocabulary_stop = np.fromiter((position.get(t, -1) for t in lowered), np.int64, len(lowered))
-            token_stop = vocabulary_stop[tokens.ids]
-            mine = np.flatnonzero(names_array == name)
-            in_doc = np.isin(doc_of, mine) & (token_stop >= 0)
+            token_stop = tokens.vocabulary_index(stop_words)[tokens.ids]
+            in_doc = (token_stop >= 0) & np.isin(doc_of, np.flatnonzero(names_array == name))
             pairs = np.unique(doc_of[in_doc] * len(stop_words) + token_stop[in_doc])
             found += np.bincount(pairs // len(stop_words), minlength=len(names))
         return found
@@ -147,7 +160,7 @@ class Quality(Stage):
         lengths = np.fromiter(map(len, texts), np.int64, len(texts))
         signals: dict[str, Sequence[Any]] = {
             "preset": names,
-            "language_score": docs.signal(self.params.score_signal),
+            "language_score": self._language_scores(docs, names),
             "word_count": word_count.tolist(),
             "mean_word_length": _clean(mean_word_length.tolist()),
             "alpha_words_ratio": _clean(alpha_words_ratio.tolist()),
@@ -168,19 +181,20 @@ class Quality(Stage):
         return Measured(signals=signals, line_removals=removals if any(removals) else None)
 
     def decide(self, signals: Mapping[str, Sequence[Any]]) -> list[str | None]:
-        reasons: list[str | None] = []
-        for i, name in enumerate(signals["preset"]):
-            preset = self.preset(name)
-            reasons.append(None)
-            for rule in RULES:
-                threshold = preset.thresholds.get(rule.threshold)
-                if threshold is None or not preset.filters.get(rule.filter):
-                    continue
-                value = signals[rule.signal][i]
-                if value is not None and (value < threshold if rule.bound == "min" else value > threshold):
-                    reasons[-1] = rule.reason
-                    break
-        return reasons
+        """The first failing check of each document's preset, in ``RULES`` order."""
+        names, codes = np.unique(np.asarray(signals["preset"], dtype=object), return_inverse=True)
+        presets = [self.preset(name) for name in names]
+        reasons = np.full(len(codes), None, dtype=object)
+        open_ = np.ones(len(codes), dtype=bool)
+        for rule in RULES:
+            limits = np.array([_limit(preset, rule) for preset in presets], dtype=np.float64)[codes]
+            if np.isnan(limits).all():
+                continue
+            values = np.array(signals[rule.signal], dtype=np.float64)  # None -> NaN: never fails
+            failing = open_ & ((values < limits) if rule.bound == "min" else (values > limits))
+            reasons[failing] = rule.reason
+            open_ &= ~failing
+        return reasons.tolist()
 
     def thresholds(self) -> dict[str, float]:
         """Thresholds of the fixed preset (or the default one under ``auto``); the lower bound where

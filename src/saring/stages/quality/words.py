@@ -30,8 +30,6 @@ import regex
 _LATIN_TOKEN = re.compile(r"\w+(?:[-'’.,]\w+)*|[^\w\s]")
 _UNICODE_TOKEN = regex.compile(r"[\w\p{M}]+(?:[-'’.,][\w\p{M}]+)*|[^\w\p{M}\s]")
 _THAI_RUN = regex.compile(r"\p{Thai}")
-_HAS_WORD_CHAR = regex.compile(r"[\w\p{M}]")
-_HAS_LETTER = regex.compile(r"\p{L}")
 
 Segmenter = Callable[[str], list[str]]
 
@@ -75,13 +73,13 @@ def segmenter(name: str) -> Segmenter:
 class Tokens:
     """The tokens of a batch: ``ids`` flat over documents, document ``d`` at ``ids[offsets[d]:offsets[d+1]]``.
 
-    Per vocabulary entry: ``length`` (characters), ``is_word`` (has a word character: not a lone
-    symbol), ``has_letter``; ``vocabulary`` holds the strings themselves.
+    Per vocabulary entry (``dictionary``): ``length`` (characters), ``is_word`` (has a letter, digit or
+    mark: not a lone symbol), ``has_letter``.
     """
 
     ids: np.ndarray
     offsets: np.ndarray
-    vocabulary: list[str]
+    dictionary: pa.Array
     length: np.ndarray
     is_word: np.ndarray
     has_letter: np.ndarray
@@ -95,6 +93,16 @@ class Tokens:
         sums = np.add.reduceat(values, self.offsets[:-1]) if len(values) else np.zeros(len(self.counts))
         return np.where(self.counts > 0, sums, 0)
 
+    def vocabulary_index(self, words: Sequence[str]) -> np.ndarray:
+        """Per vocabulary entry, the position of its lower-cased form in ``words``, or -1."""
+        lowered = pc.utf8_lower(self.dictionary)
+        found = pc.index_in(lowered, value_set=pa.array(list(words), type=pa.string()))
+        return _numpy(found.fill_null(-1))
+
+
+def _numpy(array: pa.Array) -> np.ndarray:
+    return array.to_numpy(zero_copy_only=False)
+
 
 def tokenize(texts: Sequence[str], segmenter_names: Sequence[str]) -> Tokens:
     """Split every document with its segmenter and encode the batch's tokens as ids."""
@@ -102,17 +110,12 @@ def tokenize(texts: Sequence[str], segmenter_names: Sequence[str]) -> Tokens:
     offsets = np.zeros(len(lists) + 1, dtype=np.int64)
     np.cumsum([len(tokens) for tokens in lists], out=offsets[1:])
     encoded = pc.dictionary_encode(pa.array(list(chain.from_iterable(lists)), type=pa.string()))
-    ids = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
-    vocabulary = encoded.dictionary.to_pylist()
+    dictionary = encoded.dictionary
     return Tokens(
-        ids=ids,
+        ids=_numpy(encoded.indices).astype(np.int64, copy=False),
         offsets=offsets,
-        vocabulary=vocabulary,
-        length=pc.utf8_length(encoded.dictionary).to_numpy(zero_copy_only=False).astype(np.int64),
-        is_word=np.fromiter(
-            (_HAS_WORD_CHAR.search(t) is not None for t in vocabulary), bool, len(vocabulary)
-        ),
-        has_letter=np.fromiter(
-            (_HAS_LETTER.search(t) is not None for t in vocabulary), bool, len(vocabulary)
-        ),
+        dictionary=dictionary,
+        length=_numpy(pc.utf8_length(dictionary)).astype(np.int64),
+        is_word=_numpy(pc.match_substring_regex(dictionary, r"[\pL\pN\pM_]")),
+        has_letter=_numpy(pc.match_substring_regex(dictionary, r"\pL")),
     )

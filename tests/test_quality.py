@@ -1,0 +1,212 @@
+"""The quality stage: filters on handmade documents, presets, Thai words, signals, n-gram exactness."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from pydantic import ValidationError
+
+from saring.core.accounting import StageStats
+from saring.core.runner import RunOptions, apply_stage
+from saring.stages.quality import Quality, QualityParams
+from saring.stages.quality.presets import RULES, load_preset
+from saring.stages.quality.repetition import ngram_signals
+from saring.stages.quality.words import segmenter, tokenize
+from saring.testing import make_batch, run_stages
+
+FIXTURES = Path(__file__).parent / "fixtures" / "quality"
+
+
+def fixture(name: str) -> str:
+    return (FIXTURES / name).read_text(encoding="utf-8")
+
+
+def signals_of(batch, name: str) -> list:
+    return batch.signals[f"quality.{name}"]
+
+
+def test_indonesian_documents_get_the_right_decision() -> None:
+    texts = [
+        fixture(n) for n in ("good_ind.txt", "spam_repetitive.txt", "link_list.txt", "no_stop_words.txt")
+    ]
+    batch = run_stages([Quality(QualityParams(preset="ind_Latn"))], texts)
+    assert batch.columns["removed_reason"] == [
+        None,
+        "gopher_repetition:dup_line_frac",
+        "fineweb:line_punct_ratio",
+        "gopher_quality:stop_words",
+    ]
+    assert signals_of(batch, "stop_words")[0] >= 5
+    assert signals_of(batch, "stop_words")[3] == 0
+    assert signals_of(batch, "dup_line_frac")[1] == pytest.approx(18 / 21)  # 20 lines + the final empty one
+    assert signals_of(batch, "line_punct_ratio")[2] == 0.0
+
+
+def test_dry_run_records_every_signal_and_the_reason() -> None:
+    stage = Quality(QualityParams(preset="ind_Latn"))
+    batch = run_stages([stage], [fixture("good_ind.txt"), fixture("spam_repetitive.txt")], dry_run=True)
+    assert batch.columns["removed_reason"] == [None, None]
+    assert batch.columns["would_remove"][1] == ["quality:gopher_repetition:dup_line_frac"]
+    recorded = {key.removeprefix("quality.") for key in batch.signals}
+    assert recorded == set(stage.signal_schema())
+    assert {rule.signal for rule in RULES} <= recorded
+    assert batch.signal_types["quality.word_count"] == pa.int32()
+    assert signals_of(batch, "word_count")[0] == 95
+    assert signals_of(batch, "c4_sentences") == [None, None]  # C4 is off for Indonesian
+
+
+def test_decisions_can_be_retaken_from_stored_signals() -> None:
+    strict = Quality(QualityParams(preset="ind_Latn"))
+    batch = run_stages([strict], [fixture("spam_repetitive.txt")])
+    stored = {key.removeprefix("quality."): values for key, values in batch.signals.items()}
+    loose = Quality(QualityParams(preset="ind_Latn", thresholds={"max_dup_line_frac": None}))
+    assert loose.decide(stored) == ["gopher_repetition:top_4gram_frac"]
+    off = Quality(QualityParams(preset="ind_Latn", filters={"gopher_repetition": False, "fineweb": False}))
+    assert off.decide(stored) == [None]
+
+
+def test_unknown_threshold_is_a_config_error() -> None:
+    with pytest.raises(ValidationError, match="max_dup_lines"):
+        QualityParams(thresholds={"max_dup_lines": 0.3})
+
+
+def test_thresholds_for_the_report() -> None:
+    lines = Quality(QualityParams(preset="ind_Latn")).thresholds()
+    assert lines["dup_line_frac"] == 0.241
+    assert lines["language_score"] == 0.685
+    assert lines["mean_word_length"] == 3  # the lower bound where a signal has two
+    assert "c4_sentences" not in lines  # C4 is off for Indonesian
+
+
+def _with_language(texts: list[str], labels: list[str | None], scores: list[float | None]):
+    batch = make_batch(texts)
+    rows = list(range(len(texts)))
+    batch.set_signal("langid.language", pa.string(), rows, labels)
+    batch.set_signal("langid.score", pa.float32(), rows, scores)
+    return batch
+
+
+def test_auto_preset_follows_the_language_signal() -> None:
+    good = fixture("good_ind.txt")
+    batch = _with_language(
+        [good, good, good, good], ["ind_Latn", "zsm_Latn", "xyz_Latn", None], [0.9, 0.9, 0.9, None]
+    )
+    stage = Quality()
+    stage.setup()
+    apply_stage(stage, batch, StageStats(), RunOptions())
+    assert signals_of(batch, "preset") == ["ind_Latn", "zsm_Latn", "und", "und"]
+    assert signals_of(batch, "language_score") == [0.9, 0.9, 0.0, None]
+    assert batch.columns["removed_reason"] == [None, None, None, None]
+
+
+def test_fixed_preset_checks_the_language_score_of_its_language() -> None:
+    good = fixture("good_ind.txt")
+    batch = _with_language([good, good, good], ["ind_Latn", "ind_Latn", "zsm_Latn"], [0.9, 0.5, 0.99])
+    stage = Quality(QualityParams(preset="ind_Latn"))
+    stage.setup()
+    apply_stage(stage, batch, StageStats(), RunOptions())
+    assert signals_of(batch, "preset") == ["ind_Latn"] * 3
+    assert batch.columns["removed_reason"] == [None, "language:language_score", "language:language_score"]
+
+
+def test_presets_cite_fineweb2_and_merge_over_the_default() -> None:
+    indonesian = load_preset("ind_Latn")
+    assert "fineweb-2" in indonesian.source
+    assert indonesian.stop_words == {
+        "dan",
+        "yang",
+        "di",
+        "pada",
+        "dari",
+        "ini",
+        "dengan",
+        "adalah",
+        "untuk",
+        "dalam",
+    }
+    assert indonesian.thresholds["min_stop_words"] == 2
+    assert indonesian.thresholds["min_word_count"] == 50  # from the default preset
+    assert indonesian.filters["c4"] is False
+    assert load_preset("eng_Latn").filters["c4"] is True
+    with pytest.raises(KeyError):
+        load_preset("qqq_Latn")
+
+
+def test_thai_is_segmented_into_dictionary_words() -> None:
+    pytest.importorskip("nlpo3")
+    text = fixture("thai_news.txt")
+    words = segmenter("thai")(text)
+    assert "กรุงเทพมหานคร" in words and "เศรษฐกิจ" in words and "เป็น" in words
+    assert len(words) > 40  # the text has only 5 spaces
+    batch = run_stages([Quality(QualityParams(preset="tha_Thai"))], [text], dry_run=True)
+    assert signals_of(batch, "stop_words")[0] >= 5
+    assert 2 <= signals_of(batch, "mean_word_length")[0] <= 10
+
+
+def test_c4_rules_for_english() -> None:
+    text = fixture("lorem_eng.txt")
+    batch = run_stages([Quality(QualityParams(preset="eng_Latn", filters={"gopher_quality": False}))], [text])
+    assert batch.columns["removed_reason"] == ["c4:c4_lorem_ipsum"]
+    assert signals_of(batch, "c4_lorem_ipsum") == [1]
+    assert [entry["reason"] for entry in batch.columns["removed_lines"][0]] == ["c4_javascript"]
+
+
+def test_tokens_split_words_and_punctuation() -> None:
+    assert segmenter("latin")('Harga "Rp10.000" naik, kata-nya (ANTARA).') == [
+        "Harga",
+        '"',
+        "Rp10.000",
+        '"',
+        "naik",
+        ",",
+        "kata-nya",
+        "(",
+        "ANTARA",
+        ")",
+        ".",
+    ]
+
+
+def _reference_ngram_fractions(words: list[str], text_length: int, n: int) -> tuple[float | None, float]:
+    """The Gopher definitions written plainly (as datatrove's GopherRepetitionFilter computes them)."""
+    grams = [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
+    top = None
+    if grams:
+        gram, count = Counter(grams).most_common(1)[0]
+        top = len(gram) * count / text_length
+    seen, repeated, i = set(), 0, 0
+    while i < len(words) - n + 1:
+        gram = "".join(words[i : i + n])
+        if gram in seen:
+            repeated += len(gram)
+            i += n
+        else:
+            seen.add(gram)
+            i += 1
+    return top, repeated / text_length
+
+
+def test_batch_ngram_signals_equal_the_plain_definitions() -> None:
+    rng = random.Random(7)
+    vocabulary = ["a", "bb", "ccc", "dddd", "ee", "f", "ggg", ",", "."]
+    texts = []
+    for _ in range(60):
+        words = [rng.choice(vocabulary[: rng.randint(2, len(vocabulary))]) for _ in range(rng.randint(0, 80))]
+        texts.append(" ".join(words))
+    tokens = tokenize(texts, ["latin"] * len(texts))
+    lengths = np.array([len(t) for t in texts])
+    signals = ngram_signals(tokens, lengths, (2, 3, 4), (5, 6, 7, 8, 9, 10))
+    for d, text in enumerate(texts):
+        words = segmenter("latin")(text)
+        for n in range(2, 11):
+            top, dup = _reference_ngram_fractions(words, max(len(text), 1), n)
+            if n <= 4:
+                expected = np.nan if top is None else top
+                assert signals[f"top_{n}gram_frac"][d] == pytest.approx(expected, nan_ok=True), (d, n)
+            else:
+                assert signals[f"dup_{n}gram_frac"][d] == pytest.approx(dup), (d, n)
