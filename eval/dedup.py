@@ -75,6 +75,26 @@ def read_news() -> list[str]:
     return bodies
 
 
+def distinct_articles(bodies: Sequence[str], max_jaccard: float = 0.3) -> list[str]:
+    """Articles kept in order, dropping any whose exact word 5-gram Jaccard with a kept one reaches
+    ``max_jaccard``: the scrape has rewrites and daily templates of one story, which would otherwise be
+    unlabelled duplicates (measured independently of MinHash, well below its threshold)."""
+    kept: list[str] = []
+    postings: dict[str, list[int]] = {}
+    sizes: list[int] = []
+    for body in bodies:
+        words = body.lower().split()
+        grams = {" ".join(words[i : i + 5]) for i in range(max(1, len(words) - 4))}
+        shared = Counter(k for gram in grams for k in postings.get(gram, ()))
+        if any(count / (len(grams) + sizes[k] - count) >= max_jaccard for k, count in shared.items()):
+            continue
+        for gram in grams:
+            postings.setdefault(gram, []).append(len(kept))
+        sizes.append(len(grams))
+        kept.append(body)
+    return kept
+
+
 def read_spam_lines() -> list[str]:
     path = DATA / "judol-yt-gbennnn" / "dataset_judol_labelled.csv"
     with path.open(encoding="utf-8", newline="") as handle:
@@ -133,6 +153,7 @@ def news_set(articles: int, seed: int = 0) -> tuple[list[str], list[int], list[s
     rng = random.Random(seed)
     rng.shuffle(bodies)
     boilerplate = site_boilerplate(bodies)
+    bodies = distinct_articles(bodies)
     spam = read_spam_lines()
     vocabulary = sorted({w for body in bodies[:200] for w in body.split() if w.isalpha()})
     texts, labels, kinds = [], [], []

@@ -49,7 +49,7 @@ _BYTES_PER_ENTRY_AT_WORK = 48  # an entry (12 bytes) plus sort indices and group
 
 class NearDedupParams(StageParams):
     shingle: Literal["word", "char"] = "word"  # word n-grams or character n-grams of the normalized text
-    ngram: int = 5
+    ngram: int = Field(5, ge=1, le=64)
     num_perm: int = 128
     threshold: float = 0.5  # Jaccard similarity at and above which two documents are near-duplicates
     bands: int | None = None  # bands x rows; derived from the threshold when not given
@@ -103,7 +103,8 @@ def _verified_edges(
     In a bucket, each document is paired with the bucket's first document and with its predecessor
     (enough for connected components without all pairs).
     """
-    entries = np.sort(read_partition(partition, _ENTRY), order=["key", "doc"])
+    entries = read_partition(partition, _ENTRY)  # written in document order
+    entries = entries[np.argsort(entries["key"], kind="stable")]
     if len(entries) < 2:
         out.write_bytes(b"")
         return 0

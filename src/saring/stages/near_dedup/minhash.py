@@ -1,8 +1,8 @@
 """Vectorized shingling and MinHash signatures (numpy + pyarrow; no per-token Python loop).
 
-Texts are normalized (NFKC, lower case, every run of characters that are not letters or digits becomes
-one separator), cut into tokens by pyarrow, and each token is hashed straight from the UTF-8 buffer with
-a polynomial hash finished by splitmix64. Shingles are word n-grams (``word``) or character n-grams of
+Texts are normalized (NFKC, lower case), cut into words at whitespace with the punctuation around each
+word trimmed (pyarrow), and each distinct word of a batch is hashed once with xxh3. Shingles are word
+n-grams (``word``) or character n-grams of
 the space-joined tokens (``char``; over UTF-8 bytes, which equal characters for Latin-script text).
 A signature holds, for each of ``num_perm`` hash functions ``h(x) = (a*x + b) >> 32`` (multiply-shift,
 seeded and therefore deterministic), the minimum over the document's shingles.
@@ -10,6 +10,7 @@ seeded and therefore deterministic), the minimum over the document's shingles.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,9 +19,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import xxhash
 
-_SEPARATORS = r"[^\p{L}\p{N}]+"
+_PUNCTUATION = "".join(  # punctuation and symbols of the Latin, general-punctuation and CJK-symbol blocks
+    c
+    for c in map(chr, [*range(0x2070), *range(0x3000, 0x3040), *range(0xFF00, 0xFF66)])
+    if unicodedata.category(c)[0] in "PS"
+)
 _MAX = np.uint32(0xFFFFFFFF)
-_POLY = np.uint64(0x100000001B3)
 
 
 def splitmix64(x: np.ndarray) -> np.ndarray:
@@ -31,18 +35,41 @@ def splitmix64(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint64(31))
 
 
+_WINDOW_CONSTANTS = splitmix64(np.arange(1, 65, dtype=np.uint64)) | np.uint64(1)  # n-grams up to 64
+
+
 @dataclass(frozen=True)
 class Shingles:
-    """Shingle hashes of a list of documents: ``hashes[starts[d]:starts[d+1]]`` belong to document d."""
+    """Shingle hashes of a list of documents, document after document."""
 
     hashes: np.ndarray  # uint64
     counts: np.ndarray  # int64, shingles per document
 
 
+def _nfkc(texts: list[str]) -> pa.Array:
+    """NFKC of every text, computed only for the texts it changes (the check is much cheaper)."""
+    array = pa.array(texts, type=pa.large_string())
+    changed = [not unicodedata.is_normalized("NFKC", text) for text in texts]
+    if not any(changed):
+        return array
+    return pc.if_else(pa.array(changed), pc.utf8_normalize(array, "NFKC"), array)
+
+
 def normalized_tokens(texts: list[str]) -> pa.ListArray:
-    """Lower-cased NFKC tokens of letters and digits, one list per text (empty strings dropped)."""
-    array = pc.utf8_lower(pc.utf8_normalize(pa.array(texts, type=pa.large_string()), "NFKC"))
-    return pc.split_pattern_regex(pc.utf8_trim_whitespace(array), _SEPARATORS)
+    """Lower-cased NFKC words with the punctuation and symbols around them trimmed, one list per text.
+
+    Splitting at whitespace and trimming is three times faster than a Unicode regex split; punctuation
+    inside a word ("kota,desa") stays, the same way in every copy of a text.
+    """
+    tokens = pc.utf8_split_whitespace(pc.utf8_lower(_nfkc(texts)))
+    flat = pc.utf8_trim(tokens.flatten(), _PUNCTUATION)
+    nonempty = pc.greater(pc.binary_length(flat), 0)
+    list_of = np.repeat(np.arange(len(texts)), np.diff(tokens.offsets.to_numpy()))
+    kept_per_list = np.bincount(
+        list_of, weights=nonempty.to_numpy(zero_copy_only=False), minlength=len(texts)
+    )
+    offsets = np.concatenate(([0], np.cumsum(kept_per_list.astype(np.int64))))
+    return pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), flat.filter(nonempty))
 
 
 def _token_hashes(tokens: pa.Array) -> np.ndarray:
@@ -53,54 +80,49 @@ def _token_hashes(tokens: pa.Array) -> np.ndarray:
     return hashes[encoded.indices.to_numpy(zero_copy_only=False)]
 
 
-def _window_hashes(
-    values: np.ndarray, doc_of: np.ndarray, doc_end: np.ndarray, n: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Hashes of every window of ``n`` consecutive values inside a document, and the windows' documents.
+def _window_hashes(values: np.ndarray, doc_end: np.ndarray, n: int) -> Shingles:
+    """Hashes of every window of ``n`` consecutive values inside a document.
 
-    A document shorter than ``n`` values yields one window of all its values.
+    A window hashes to ``mix(sum_j values[i + j] * C_j)`` (distinct odd constants ``C_j``, so the order of
+    the values counts). A document shorter than ``n`` values yields one window of all its values.
     """
-    total = len(values)
-    if total == 0:
-        return np.zeros(0, np.uint64), np.zeros(0, np.int64)
-    index = np.arange(total)
-    end_of = doc_end[doc_of]
-    combined = values.copy()
-    for shift in range(1, n):
-        ahead = np.zeros(total, dtype=np.uint64)
-        ahead[: total - shift] = values[shift:]
-        ahead[index + shift >= end_of] = 0
-        combined = splitmix64(combined ^ np.uint64(shift)) + ahead
-    doc_start = np.concatenate(([0], doc_end[:-1]))
-    short = (doc_end - doc_start) < n
-    valid = (index + n <= end_of) | (short[doc_of] & (index == doc_start[doc_of]))
-    return splitmix64(combined[valid]), doc_of[valid]
+    lengths = np.diff(doc_end, prepend=0)
+    doc_start = doc_end - lengths
+    windows = np.maximum(lengths - n + 1, (lengths > 0).astype(np.int64))
+    window_doc = np.repeat(np.arange(len(lengths)), windows)
+    starts = (
+        np.arange(len(window_doc)) - np.repeat(np.cumsum(windows) - windows, windows) + doc_start[window_doc]
+    )
+    padded = np.concatenate((values, np.zeros(n, dtype=np.uint64)))
+    last = doc_end[window_doc]
+    combined = np.zeros(len(starts), dtype=np.uint64)
+    for offset, constant in enumerate(_WINDOW_CONSTANTS[:n]):
+        term = padded[starts + offset] * constant
+        if offset:
+            term[starts + offset >= last] = 0  # only for documents shorter than n
+        combined += term
+    return Shingles(splitmix64(combined), windows)
 
 
 def shingle(texts: list[str], kind: Literal["word", "char"], n: int) -> Shingles:
     """Shingle hashes of each text: word n-grams or character n-grams of the normalized text."""
     tokens = normalized_tokens(texts)
     if kind == "word":
-        flat = tokens.flatten()
-        nonempty = pc.greater(pc.binary_length(flat), 0).to_numpy(zero_copy_only=False)
-        token_doc = np.repeat(np.arange(len(texts)), np.diff(tokens.offsets.to_numpy()))
-        values, doc_of = _token_hashes(flat.filter(pa.array(nonempty))), token_doc[nonempty]
+        values, lengths = _token_hashes(tokens.flatten()), np.diff(tokens.offsets.to_numpy())
     else:
-        values, doc_of = _char_values(pc.binary_join(tokens, pa.scalar(" ", pa.large_string())))
-    doc_end = np.cumsum(np.bincount(doc_of, minlength=len(texts)))
-    hashes, shingle_doc = _window_hashes(values, doc_of, doc_end, n)
-    return Shingles(hashes, np.bincount(shingle_doc, minlength=len(texts)).astype(np.int64))
+        values, lengths = _char_values(pc.binary_join(tokens, pa.scalar(" ", pa.large_string())))
+    return _window_hashes(values, np.cumsum(lengths), n)
 
 
 def _char_values(joined: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """The UTF-8 bytes of each joined text (mixed to uint64) and the text each byte belongs to."""
+    """The UTF-8 bytes of each joined text (mixed to uint64) and each text's length in bytes."""
     offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64)[
         joined.offset : joined.offset + len(joined) + 1
     ]
     data_buffer = joined.buffers()[2]
     data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
     values = splitmix64(data[offsets[0] : offsets[-1]].astype(np.uint64))
-    return values, np.repeat(np.arange(len(joined)), np.diff(offsets))
+    return values, np.diff(offsets)
 
 
 def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,291 @@
+"""Near-duplicate removal side by side: saring, datatrove (4-stage MinHash) and text-dedup (MinHash).
+
+All three read the same ~20,000 web-like documents (JSONL shards under benchmarks/work/dedup/): Indonesian
+news articles from ../shared/data/id-news-raw-scrape, each planted with near-duplicate variants
+(another site's boilerplate, injected spam lines, the tail truncated by 15%, 2% of words edited; the
+generator of eval/dedup.py), and filler documents stitched from random sentences of other articles.
+Each tool runs in its own process (2 workers); the benchmark measures wall time, CPU time (all child
+processes), peak memory (the sum of the resident memory of the tool's process tree, sampled every
+50 ms) and removal precision/recall against the planted clusters:
+
+* recall: of the planted duplicates (cluster size - 1 per cluster), how many were removed;
+* precision: of the removed documents, how many were planted duplicates (a cluster losing every copy,
+  or a removed filler document, counts as a false removal).
+
+Peers install into their own virtual environments (gitignored):
+  python -m venv benchmarks/.venv-datatrove && benchmarks/.venv-datatrove/bin/pip install datatrove==0.10.1
+  python -m venv benchmarks/.venv-textdedup && benchmarks/.venv-textdedup/bin/pip install text-dedup==0.4.0
+A peer whose environment is missing is skipped. Usage:
+  python benchmarks/bench_dedup.py [--docs 20000] [--tools saring,datatrove,textdedup] [--scale 1,10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+WORK = ROOT / "benchmarks" / "work" / "dedup"
+VARIANTS = ("boilerplate", "spam", "truncated", "edited")
+THRESHOLD, NGRAM, BANDS, ROWS = 0.5, 5, 42, 3  # saring's defaults; peers get the same banding
+sys.path.insert(0, str(ROOT / "eval"))
+
+
+def build_corpus(docs: int, folder: Path, shards: int = 8, seed: int = 0) -> dict[str, tuple[int, str]]:
+    """Write the corpus as JSONL shards; returns id -> (planted cluster, kind)."""
+    from dedup import distinct_articles, make_variant, read_news, read_spam_lines, site_boilerplate
+
+    rng = random.Random(seed)
+    bodies = read_news()
+    rng.shuffle(bodies)
+    boilerplate, spam = site_boilerplate(bodies), read_spam_lines()
+    bodies = distinct_articles(bodies)
+    vocabulary = sorted({w for body in bodies[:200] for w in body.split() if w.isalpha()})
+    bases = bodies[: min(len(bodies) // 2, docs // (2 * (len(VARIANTS) + 1)))]
+    sentences = sorted(
+        {s.strip() for body in bodies[len(bases) :] for s in body.replace("\n", ". ").split(". ")}
+    )
+    sentences = [s for s in sentences if len(s.split()) >= 6]
+    records: list[tuple[str, str, int, str]] = []
+    for cluster, body in enumerate(bases):
+        records.append((f"c{cluster}-original", body, cluster, "original"))
+        for kind in VARIANTS:
+            text = make_variant(body, kind, rng, boilerplate, spam, vocabulary)
+            records.append((f"c{cluster}-{kind}", text, cluster, kind))
+    filler = 0
+    while len(records) < docs:
+        picked = rng.sample(sentences, rng.randint(12, 36))
+        text = "\n".join(". ".join(picked[i : i + 4]) + "." for i in range(0, len(picked), 4))
+        records.append((f"f{filler}", text, -1 - filler, "filler"))
+        filler += 1
+    rng.shuffle(records)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    per_shard = -(-len(records) // shards)
+    for shard in range(shards):
+        with (folder / f"part-{shard:03d}.jsonl").open("w", encoding="utf-8") as handle:
+            for doc_id, text, _, _ in records[shard * per_shard : (shard + 1) * per_shard]:
+                handle.write(json.dumps({"id": doc_id, "text": text}, ensure_ascii=False) + "\n")
+    return {doc_id: (cluster, kind) for doc_id, _, cluster, kind in records}
+
+
+# -- the tools, each a script run in its own interpreter ------------------------------------------
+
+SARING = """
+import json, sys, saring
+from saring.api import apply_overrides
+from saring.config import parse_pipeline
+inputs, out, budget = sys.argv[1], sys.argv[2], sys.argv[3]
+text = "output: {format: jsonl, write_removed: true}\\nstages:\\n  - stage: near_dedup\\n    memory_budget_mb: " + budget
+pipeline = apply_overrides(parse_pipeline(text, "bench"), inputs=[inputs], output=out, workers=2)
+saring.run(pipeline, overwrite=True)
+removed = []
+import glob
+for path in glob.glob(out + "/removed/part-*"):
+    removed += [json.loads(line)["id"] for line in open(path)]
+json.dump(removed, open(out + "/removed_ids.json", "w"))
+"""
+
+DATATROVE = (
+    """
+import json, sys, glob, gzip
+from datatrove.executor import LocalPipelineExecutor
+from datatrove.pipeline.dedup.minhash import (MinhashConfig, MinhashDedupBuckets, MinhashDedupCluster,
+    MinhashDedupFilter, MinhashDedupSignature)
+from datatrove.pipeline.readers import JsonlReader
+from datatrove.pipeline.writers import JsonlWriter
+inputs, out, bands, rows = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+config = MinhashConfig(n_grams=%d, num_buckets=bands, hashes_per_bucket=rows)
+tasks = len(glob.glob(inputs + "/*.jsonl"))
+def reader():
+    return JsonlReader(inputs, text_key="text", id_key="id")
+LocalPipelineExecutor([reader(), MinhashDedupSignature(out + "/sigs", config=config)], tasks=tasks, workers=2,
+    logging_dir=out + "/logs/1").run()
+LocalPipelineExecutor([MinhashDedupBuckets(out + "/sigs", out + "/buckets", config=config)], tasks=bands,
+    workers=2, logging_dir=out + "/logs/2").run()
+LocalPipelineExecutor([MinhashDedupCluster(out + "/buckets", out + "/remove", config=config)], tasks=1,
+    logging_dir=out + "/logs/3").run()
+LocalPipelineExecutor([reader(), MinhashDedupFilter(out + "/remove",
+    exclusion_writer=JsonlWriter(out + "/removed", compression=None)), JsonlWriter(out + "/kept", compression=None)],
+    tasks=tasks, workers=2, logging_dir=out + "/logs/4").run()
+removed = [json.loads(line)["id"] for path in glob.glob(out + "/removed/*") for line in open(path)]
+json.dump(removed, open(out + "/removed_ids.json", "w"))
+"""
+    % NGRAM
+)
+
+TEXTDEDUP = """
+import json, sys, glob
+inputs, out, bands, rows = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+from text_dedup.minhash import main
+from text_dedup.utils import IOArgs, MetaArgs, MinHashArgs
+io_args = IOArgs(path="json", data_files=sorted(glob.glob(inputs + "/*.jsonl")), output=out + "/kept",
+    split="train", cache_dir=out + "/cache", num_proc=2, clean_cache=True)
+meta_args = MetaArgs(column="text", batch_size=10000, idx_column=None)
+minhash_args = MinHashArgs(num_perm=bands * rows, ngram=%d, min_length=0, threshold=%s, b=bands, r=rows)
+main(io_args=io_args, meta_args=meta_args, minhash_args=minhash_args)
+from datasets import load_from_disk
+kept = set(load_from_disk(out + "/kept")["id"])
+ids = [json.loads(line)["id"] for path in sorted(glob.glob(inputs + "/*.jsonl")) for line in open(path)]
+json.dump([i for i in ids if i not in kept], open(out + "/removed_ids.json", "w"))
+""" % (NGRAM, THRESHOLD)
+
+
+def _tree_rss(root: int) -> int:
+    """Resident bytes of a process and all its descendants (from /proc)."""
+    children: dict[int, list[int]] = defaultdict(list)
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            children[int(fields[1])].append(int(entry))
+            rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            continue
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def run_tool(command: list[str], log: Path) -> dict[str, float]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    with log.open("w") as sink:
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT)
+        peak = 0
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not done.is_set():
+                peak = max(peak, _tree_rss(process.pid))
+                time.sleep(0.05)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        code = process.wait()
+        done.set()
+        sampler.join()
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if code != 0:
+        raise RuntimeError(f"{command[0]} failed ({code}); see {log}")
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return {"wall": wall, "cpu": cpu, "peak_mb": peak / 2**20}
+
+
+def scores(removed: list[str], truth: dict[str, tuple[int, str]]) -> dict[str, float]:
+    removed_set = set(removed)
+    size = Counter(cluster for cluster, _ in truth.values())
+    lost = Counter(truth[i][0] for i in removed_set if i in truth)
+    true_removals = sum(min(count, size[cluster] - 1) for cluster, count in lost.items())
+    duplicates = sum(s - 1 for s in size.values())
+    result = {
+        "removed": len(removed_set),
+        "precision": true_removals / len(removed_set) if removed_set else 1.0,
+        "recall": true_removals / duplicates if duplicates else 1.0,
+    }
+    result["f1"] = (
+        2 * result["precision"] * result["recall"] / max(result["precision"] + result["recall"], 1e-9)
+    )
+    original_removed = {truth[i][0] for i in removed_set if truth.get(i, (0, ""))[1] == "original"}
+    for kind in VARIANTS:
+        members = [(i, c) for i, (c, k) in truth.items() if k == kind]
+        found = sum((i in removed_set) != (c in original_removed) or (i in removed_set) for i, c in members)
+        result[f"recall_{kind}"] = found / len(members) if members else 1.0
+    return result
+
+
+TOOLS = {
+    "saring": (ROOT / ".venv" / "bin" / "python", SARING),
+    "datatrove": (ROOT / "benchmarks" / ".venv-datatrove" / "bin" / "python", DATATROVE),
+    "textdedup": (ROOT / "benchmarks" / ".venv-textdedup" / "bin" / "python", TEXTDEDUP),
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--docs", type=int, default=20_000)
+    parser.add_argument("--tools", default="saring,datatrove,textdedup")
+    parser.add_argument(
+        "--scale", default="1", help="corpus sizes as multiples of --docs (saring only above 1)"
+    )
+    parser.add_argument("--budget-mb", type=int, default=256)
+    parser.add_argument("--write", default=str(ROOT / "benchmarks" / "results" / "dedup.md"))
+    args = parser.parse_args()
+    if not (DATA / "id-news-raw-scrape").exists():
+        print(f"benchmark data not found under {DATA}; skipping")
+        return 0
+    rows = []
+    for scale in [int(s) for s in args.scale.split(",")]:
+        docs = args.docs * scale
+        inputs = WORK / f"input-{docs}"
+        truth = build_corpus(docs, inputs, shards=8 * scale)
+        size_mb = sum(p.stat().st_size for p in inputs.glob("*.jsonl")) / 1e6
+        for tool in args.tools.split(","):
+            if scale > 1 and tool != "saring":
+                continue
+            python, script = TOOLS[tool]
+            if not python.exists():
+                print(f"{tool}: {python} not found; skipping")
+                continue
+            out = WORK / f"out-{tool}-{docs}"
+            shutil.rmtree(out, ignore_errors=True)
+            out.mkdir(parents=True)
+            extra = [str(args.budget_mb)] if tool == "saring" else [str(BANDS), str(ROWS)]
+            command = [str(python), "-c", textwrap.dedent(script), str(inputs), str(out), *extra]
+            measured = run_tool(command, out.parent / f"{tool}-{docs}.log")
+            measured.update(scores(json.loads((out / "removed_ids.json").read_text()), truth))
+            measured.update({"tool": tool, "docs": len(truth), "mb": size_mb})
+            rows.append(measured)
+            print(json.dumps(measured), flush=True)
+    write_table(rows, Path(args.write), args)
+    return 0
+
+
+def write_table(rows: list[dict], path: Path, args: argparse.Namespace) -> None:
+    lines = [
+        "# Near-duplicate removal: saring vs datatrove vs text-dedup",
+        "",
+        f"`python benchmarks/bench_dedup.py --docs {args.docs} --scale {args.scale} --budget-mb {args.budget_mb}` "
+        f"on {os.cpu_count()} cores (shared machine); {NGRAM}-gram words, {BANDS} bands x {ROWS} rows for every "
+        f"tool; saring verifies candidates (estimated Jaccard >= {THRESHOLD}), memory budget {args.budget_mb} MB.",
+        "",
+        "| tool | docs | MB | wall s | docs/s | CPU s | peak MB | removed | precision | recall | F1 | "
+        + " | ".join(f"recall {k}" for k in VARIANTS)
+        + " |",
+        "|---" * (12 + len(VARIANTS)) + "|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['tool']} | {r['docs']} | {r['mb']:.0f} | {r['wall']:.1f} | {r['docs'] / r['wall']:.0f} | "
+            f"{r['cpu']:.1f} | {r['peak_mb']:.0f} | {r['removed']} | {r['precision']:.4f} | {r['recall']:.4f} | "
+            f"{r['f1']:.4f} | " + " | ".join(f"{r[f'recall_{k}']:.4f}" for k in VARIANTS) + " |"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
