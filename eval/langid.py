@@ -1,0 +1,161 @@
+"""Language ID accuracy: saring's langid vs lid.176 alone vs lingua, on held-out dev sentences and documents.
+
+Held-out items are the test splits of ``scripts/train_langid.py`` (never trained on): Tatoeba and NusaX
+sentences; news articles by URL (ind: Indonesian scrape, zsm: Malaysian news); for jav/sun/min, which
+have no documents here, pseudo-documents of 5-12 held-out sentences. lingua (high-accuracy mode) runs
+from ``benchmarks/.venv-lingua`` when present (``python -m venv benchmarks/.venv-lingua &&
+benchmarks/.venv-lingua/bin/pip install lingua-language-detector``), else its column is skipped.
+
+Run: ``.venv/bin/python eval/langid.py [--per-language 1000]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "scripts"))
+
+import train_langid as data  # noqa: E402
+
+LINGUA_PYTHON = REPO / "benchmarks" / ".venv-lingua" / "bin" / "python"
+LINGUA_SCRIPT = """
+import json, sys, time
+from lingua import LanguageDetectorBuilder
+detector = LanguageDetectorBuilder.from_all_languages().build()
+texts = json.load(sys.stdin)
+detector.detect_language_of("warm up")
+start = time.process_time()
+found = [detector.detect_language_of(t) for t in texts]
+seconds = time.process_time() - start
+print(json.dumps({"codes": [f.iso_code_639_3.name if f else None for f in found], "seconds": seconds}))
+"""
+#: lingua's ISO 639-3 codes -> the GlotLID-style labels compared here (lingua's Malay is Standard Malay).
+LINGUA_LABELS = {
+    "IND": "ind_Latn",
+    "MSA": "zsm_Latn",
+    "ENG": "eng_Latn",
+    "TGL": "tgl_Latn",
+    "VIE": "vie_Latn",
+    "THA": "tha_Thai",
+}
+LANGUAGES = [
+    "ind_Latn",
+    "zsm_Latn",
+    "jav_Latn",
+    "sun_Latn",
+    "min_Latn",
+    "eng_Latn",
+    "tgl_Latn",
+    "vie_Latn",
+    "tha_Thai",
+]
+Labeler = Callable[[Sequence[str]], tuple[list[str], float]]
+
+
+def held_out(per_language: int, rng: random.Random) -> dict[str, list[tuple[str, str]]]:
+    """``{"sentences": [(text, label)], "documents": [...]}`` sampled from the test splits."""
+    corpus = [i for i in data.load_corpus() if i.split == "test" and i.label in LANGUAGES]
+    sets: dict[str, list[tuple[str, str]]] = {"sentences": [], "documents": []}
+    for label in LANGUAGES:
+        sentences = [i.text for i in corpus if i.label == label and i.kind == "sentence"]
+        documents = [i.text for i in corpus if i.label == label and i.kind == "document"]
+        if label in ("jav_Latn", "sun_Latn", "min_Latn"):
+            documents = data.pseudo_documents(sentences, 200, rng)
+        for name, texts in (("sentences", sentences), ("documents", documents)):
+            sample = rng.sample(texts, min(per_language, len(texts)))
+            sets[name].extend((text, label) for text in sample)
+    return sets
+
+
+def saring_labeler(discriminator: bool) -> Labeler:
+    from saring.stages.langid import LangId, LangIdParams
+    from saring.testing import run_stages
+
+    stage = LangId(LangIdParams(discriminator=discriminator))
+    stage.setup()
+    stage.setup = lambda: None  # loaded once; run_stages would reload per call
+
+    def label(texts: Sequence[str]) -> tuple[list[str], float]:
+        labels: list[str] = []
+        start = time.process_time()
+        for offset in range(0, len(texts), 512):
+            labels += run_stages([stage], texts[offset : offset + 512]).signals["langid.language"]
+        return labels, time.process_time() - start
+
+    return label
+
+
+def lingua_labeler(texts: Sequence[str]) -> tuple[list[str], float]:
+    done = subprocess.run(
+        [str(LINGUA_PYTHON), "-c", LINGUA_SCRIPT],
+        input=json.dumps(list(texts)),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = json.loads(done.stdout)
+    labels = [LINGUA_LABELS.get(code, (code or "none").lower()) for code in result["codes"]]
+    return labels, result["seconds"]
+
+
+def table(name: str, items: Sequence[tuple[str, str]], systems: dict[str, Labeler]) -> None:
+    texts = [t for t, _ in items]
+    gold = [g for _, g in items]
+    results = {system: labeler(texts) for system, labeler in systems.items()}
+    print(f"\n## {name} ({len(items)} held-out items)\n")
+    header = "| language | n | " + " | ".join(f"{s} acc (P / R)" for s in systems) + " |"
+    print(header)
+    print("|" + "---|" * (header.count("|") - 1))
+    for language in LANGUAGES:
+        n = gold.count(language)
+        if not n:
+            continue
+        cells = []
+        for predicted, _ in results.values():
+            true_positive = sum(p == g == language for p, g in zip(predicted, gold, strict=True))
+            claimed = sum(p == language for p in predicted)
+            precision = true_positive / claimed if claimed else 0.0
+            cells.append(f"{true_positive / n:.1%} ({precision:.3f} / {true_positive / n:.3f})")
+        print(f"| {language} | {n} | " + " | ".join(cells) + " |")
+    overall = [
+        sum(p == g for p, g in zip(pred, gold, strict=True)) / len(gold) for pred, _ in results.values()
+    ]
+    print("| **all** | " + f"{len(gold)} | " + " | ".join(f"{a:.1%}" for a in overall) + " |")
+    speed = [f"{s}: {len(texts) / sec:,.0f}/s" for s, (_, sec) in results.items() if sec > 0]
+    print(f"\nitems per CPU second: {', '.join(speed)}")
+    confusion: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for p, g in zip(results["saring"][0], gold, strict=True):
+        if p != g:
+            confusion[g][p] += 1
+    print("saring errors (gold -> predicted: count):", {g: dict(c) for g, c in confusion.items()})
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--per-language", type=int, default=1000, help="held-out items per language and set")
+    args = parser.parse_args()
+    if not data.DATA.exists():
+        print(f"no dev data at {data.DATA}; nothing to evaluate")
+        return 0
+    sets = held_out(args.per_language, random.Random(7))
+    systems: dict[str, Labeler] = {"saring": saring_labeler(True), "lid.176": saring_labeler(False)}
+    if LINGUA_PYTHON.exists():
+        systems["lingua"] = lingua_labeler
+    else:
+        print(f"lingua not installed at {LINGUA_PYTHON}: its column is skipped")
+    for name, items in sets.items():
+        table(name, items, systems)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,231 @@
+"""Train the langid close-language discriminator (ind/zsm/jav/sun/min vs each other and vs ``other``).
+
+Reads the dev data in ``../shared/data`` (relative to the repo root; exits cleanly when absent):
+Tatoeba (LASER) sentences, NusaX-MT parallel sentences, Malaysian news articles and the Indonesian news
+scrape. Held-out test splits are by document (news: by URL) and by parallel row (NusaX: a row's
+translations are all train or all test), so no test item shares an article or a source sentence with
+training. Writes ``src/saring/resources/models/langid/discriminator.npz`` and ``metrics.json``.
+
+Run: ``nice .venv/bin/python scripts/train_langid.py``  (about a minute on one core)
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import sys
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import regex
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO.parent / "shared" / "data"
+MODEL_DIR = REPO / "src" / "saring" / "resources" / "models" / "langid"
+GROUP = ["ind_Latn", "zsm_Latn", "jav_Latn", "sun_Latn", "min_Latn"]
+LEXICON_CODES = ["ind", "zsm", "jav", "sun", "min"]
+TATOEBA = {
+    "ind": "ind_Latn",
+    "zsm": "zsm_Latn",
+    "jav": "jav_Latn",
+    "tgl": "tgl_Latn",
+    "vie": "vie_Latn",
+    "tha": "tha_Thai",
+}
+NUSAX = {
+    "indonesian": "ind_Latn",
+    "javanese": "jav_Latn",
+    "sundanese": "sun_Latn",
+    "minangkabau": "min_Latn",
+    "english": "eng_Latn",
+}
+#: Languages outside the group the discriminator learns to send back as ``other``.
+OTHER_SOURCES = {"eng_Latn", "tgl_Latn", "vie_Latn"}
+TEST_PERCENT = 30
+DISCRIMINATOR_CHARS = 1500
+HASH_BITS = 18
+SENTENCE_END = regex.compile(r"(?<=[.!?])\s+(?=[\p{Lu}\"“])")
+csv.field_size_limit(1 << 26)
+
+
+@dataclass(frozen=True)
+class Item:
+    text: str
+    label: str
+    kind: str  # sentence | document
+    source: str
+    split: str  # train | test
+
+
+def is_test(group: str, percent: int = TEST_PERCENT) -> bool:
+    return zlib.crc32(group.encode()) % 100 < percent
+
+
+def _split(group: str) -> str:
+    return "test" if is_test(group) else "train"
+
+
+def _tatoeba(root: Path) -> Iterator[Item]:
+    english_seen: set[str] = set()
+    for code, label in TATOEBA.items():
+        for side, side_label in ((code, label), ("eng", "eng_Latn")):
+            path = root / "lid-tatoeba-laser" / f"tatoeba.{code}-eng.{side}"
+            for index, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
+                if not line.strip() or (side == "eng" and line in english_seen):
+                    continue
+                english_seen.add(line)
+                yield Item(line, side_label, "sentence", "tatoeba", _split(f"tatoeba:{code}:{index}"))
+
+
+def _nusax(root: Path) -> Iterator[Item]:
+    for name in ("train.csv", "valid.csv"):
+        with (root / "lid-nusax-mt" / name).open(encoding="utf-8", newline="") as handle:
+            for index, row in enumerate(csv.DictReader(handle)):
+                split = "test" if name == "valid.csv" else _split(f"nusax:{index}")
+                for column, label in NUSAX.items():
+                    yield Item(row[column], label, "sentence", "nusax", split)
+
+
+def _news(path: Path, label: str, text_field: str, source: str) -> Iterator[Item]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        for row in csv.DictReader(handle):
+            yield Item(row[text_field], label, "document", source, _split(f"news:{row['url']}"))
+
+
+def load_corpus(root: Path = DATA) -> list[Item]:
+    """Every labelled item of the dev data with its train/test split; news deduplicated by URL and text."""
+    news = [
+        *_news(root / "ms-my-news-mesolitica" / "ms_news_dev.csv", "zsm_Latn", "text", "ms-news"),
+        *(
+            item
+            for path in sorted((root / "id-news-raw-scrape").glob("*.csv"))
+            for item in _news(path, "ind_Latn", "isi_berita", "id-news")
+        ),
+    ]
+    seen: set[str] = set()
+    unique_news = []
+    for item in news:
+        if item.text.strip() and item.text not in seen:
+            seen.add(item.text)
+            unique_news.append(item)
+    return [*_tatoeba(root), *_nusax(root), *unique_news]
+
+
+def sentences_of(document: str, min_chars: int = 25) -> list[str]:
+    """Sentences of a news article (split at sentence ends and line breaks), of at least ``min_chars``."""
+    parts = (s.strip() for line in document.splitlines() for s in SENTENCE_END.split(line))
+    return [s for s in parts if len(s) >= min_chars]
+
+
+def pseudo_documents(sentences: list[str], count: int, rng: random.Random) -> list[str]:
+    """Paragraph-like documents of 5-12 sentences drawn from ``sentences`` (for languages without news)."""
+    return ["\n".join(rng.sample(sentences, min(len(sentences), rng.randint(5, 12)))) for _ in range(count)]
+
+
+def training_texts(items: Iterable[Item], rng: random.Random) -> tuple[list[str], list[str]]:
+    """Texts and discriminator classes: sentences, articles, sentences drawn from articles, pseudo-docs."""
+    texts: list[str] = []
+    labels: list[str] = []
+    sentences_by_label: dict[str, list[str]] = {}
+    for item in items:
+        label = item.label if item.label in GROUP else "other"
+        if item.label not in GROUP and item.label not in OTHER_SOURCES:
+            continue
+        texts.append(item.text)
+        labels.append(label)
+        if item.kind == "document":
+            drawn = sentences_of(item.text)
+            for sentence in rng.sample(drawn, min(3, len(drawn))):
+                texts.append(sentence)
+                labels.append(label)
+        else:
+            sentences_by_label.setdefault(label, []).append(item.text)
+    for label in ("jav_Latn", "sun_Latn", "min_Latn", "other"):
+        for document in pseudo_documents(sentences_by_label[label], 300, rng):
+            texts.append(document)
+            labels.append(label)
+    return texts, labels
+
+
+def feature_matrix(texts: list[str], discriminator_chars: int = DISCRIMINATOR_CHARS):
+    """Sparse rows as the runtime sees them: n-gram counts / n-gram total, then lexicon shares."""
+    from scipy import sparse
+
+    from saring.stages.langid.features import Lexicon, NgramHasher, prepare
+
+    hasher, lexicon = NgramHasher(bits=HASH_BITS), Lexicon(LEXICON_CODES)
+    prepared = [prepare(t, discriminator_chars) for t in texts]
+    buckets, docs, counts = hasher.hash_batch(prepared)
+    values = 1.0 / counts[docs]
+    ngrams = sparse.csr_matrix(
+        (values, (docs, buckets)), shape=(len(texts), 1 << HASH_BITS), dtype=np.float32
+    )
+    shares = sparse.csr_matrix(lexicon.shares(prepared))
+    return sparse.hstack([ngrams, shares], format="csr"), hasher, lexicon
+
+
+def main() -> int:
+    if not DATA.exists():
+        print(f"no dev data at {DATA}; nothing to train")
+        return 0
+    from sklearn.linear_model import LogisticRegression
+
+    rng = random.Random(13)
+    corpus = load_corpus()
+    train = [i for i in corpus if i.split == "train"]
+    test = [i for i in corpus if i.split == "test" and i.label in GROUP]
+    texts, labels = training_texts(train, rng)
+    print("training texts per class:", dict(sorted(Counter(labels).items())))
+    matrix, hasher, lexicon = feature_matrix(texts)
+    model = LogisticRegression(C=100.0, max_iter=1000, class_weight="balanced")
+    model.fit(matrix, labels)
+
+    width = 1 << HASH_BITS
+    classes = [str(c) for c in model.classes_]
+    MODEL_DIR.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        MODEL_DIR / "discriminator.npz",
+        ngram_weights=model.coef_[:, :width].T.astype(np.float16),
+        lexicon_weights=model.coef_[:, width:].T.astype(np.float32),
+        bias=model.intercept_.astype(np.float32),
+        classes=np.array(classes),
+        lexicon_codes=np.array(LEXICON_CODES),
+        lexicon_fingerprint=np.array(lexicon.fingerprint()),
+        config=np.array([hasher.bits, hasher.min_order, hasher.max_order, DISCRIMINATOR_CHARS]),
+    )
+
+    held_out = {}
+    for kind in ("sentence", "document"):
+        items = [i for i in test if i.kind == kind]
+        predicted = model.predict(feature_matrix([i.text for i in items])[0])
+        for label in GROUP:
+            hits = [p == i.label for p, i in zip(predicted, items, strict=True) if i.label == label]
+            if hits:
+                held_out[f"{kind}/{label}"] = {"n": len(hits), "accuracy": round(float(np.mean(hits)), 4)}
+    metrics = {
+        "model": "logistic regression (scikit-learn, C=100, balanced classes) over hashed byte 1-5-grams "
+        f"(2^{HASH_BITS} buckets, first {DISCRIMINATOR_CHARS} chars) + lexicon marker shares",
+        "classes": classes,
+        "training_texts": dict(sorted(Counter(labels).items())),
+        "data": {
+            "lid-tatoeba-laser": "ind, zsm, jav sentences; eng/tgl/vie as 'other'; 70/30 by sentence",
+            "lid-nusax-mt": "indonesian, javanese, sundanese, minangkabau, english columns; "
+            "test = valid.csv + 30% of train.csv rows (all translations of a row on one side)",
+            "ms-my-news-mesolitica": "zsm articles (Utusan Malaysia, Kosmo!, Harian Metro); 70/30 by URL",
+            "id-news-raw-scrape": "ind articles (both crawl days, deduplicated); 70/30 by URL",
+        },
+        "held_out_discriminator_only": held_out,
+    }
+    (MODEL_DIR / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(held_out, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(REPO / "src"))
+    raise SystemExit(main())

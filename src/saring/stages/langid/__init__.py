@@ -1,0 +1,5 @@
+"""Language identification: lid.176 first, a close-language discriminator for ind/zsm/jav/sun/min."""
+
+from saring.stages.langid.stage import LangId, LangIdParams
+
+__all__ = ["LangId", "LangIdParams"]

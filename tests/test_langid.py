@@ -1,0 +1,98 @@
+"""langid stage: labels on original fixture texts, per-line mode, discriminator routing, decisions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from saring.stages.langid import LangId, LangIdParams
+from saring.testing import run_stages
+
+SAMPLES = yaml.safe_load((Path(__file__).parent / "fixtures" / "langid" / "samples.yaml").read_text("utf-8"))
+
+
+def _stage(**params: object) -> LangId:
+    return LangId(LangIdParams(**params))
+
+
+@pytest.fixture(scope="module")
+def stage() -> LangId:
+    return _stage()
+
+
+def _labels(stage: LangId, texts: list[str]) -> list[str]:
+    return run_stages([stage], texts).signals["langid.language"]
+
+
+@pytest.mark.parametrize("kind", ["sentences", "documents"])
+def test_labels_each_language(stage: LangId, kind: str) -> None:
+    expected, texts = [], []
+    for language, values in SAMPLES[kind].items():
+        for text in values if isinstance(values, list) else [values]:
+            expected.append(language)
+            texts.append(text)
+    assert _labels(stage, texts) == expected
+
+
+def test_signals_are_recorded(stage: LangId) -> None:
+    batch = run_stages([stage], [SAMPLES["documents"]["zsm_Latn"], SAMPLES["documents"]["eng_Latn"], ""])
+    assert batch.signals["langid.resolved_by"] == ["discriminator", "fasttext", "none"]
+    assert batch.signals["langid.first_pass"][1] == "eng_Latn"
+    assert batch.signals["langid.language"][2] == "zxx_Zxxx"
+    assert batch.signals["langid.score"][0] > 0.5
+    assert batch.signals["langid.main_language_share"][:2] == [1.0, 1.0]
+
+
+def test_per_line_mode_shows_code_switching() -> None:
+    text = SAMPLES["code_switched"]
+    batch = run_stages([_stage(per_line=True)], [text + "\n\n"])
+    assert batch.signals["langid.language"] == ["ind_Latn"]
+    assert batch.signals["langid.line_languages"] == [["ind_Latn", "eng_Latn", "ind_Latn", None, None]]
+    share = batch.signals["langid.main_language_share"][0]
+    english = len(text.split("\n")[1])
+    assert share == pytest.approx(1 - english / sum(len(line) for line in text.split("\n")))
+
+
+def test_discriminator_only_sees_the_confusable_group(monkeypatch: pytest.MonkeyPatch) -> None:
+    stage = _stage()
+    stage.setup()
+    seen: list[str] = []
+    predict = stage._discriminator.predict
+
+    def spy(texts: list[str]):
+        seen.extend(texts)
+        return predict(texts)
+
+    monkeypatch.setattr(stage._discriminator, "predict", spy)
+    documents = SAMPLES["documents"]
+    texts = [documents["eng_Latn"], documents["tha_Thai"], documents["ind_Latn"], documents["sun_Latn"]]
+    stage.setup = lambda: None  # keep the spy: run_stages calls setup again
+    batch = run_stages([stage], texts)
+    assert seen == [documents["ind_Latn"], documents["sun_Latn"]]
+    assert batch.signals["langid.resolved_by"] == ["fasttext", "fasttext", "discriminator", "discriminator"]
+
+
+def test_discriminator_can_be_turned_off() -> None:
+    batch = run_stages([_stage(discriminator=False)], [SAMPLES["documents"]["zsm_Latn"]])
+    assert batch.signals["langid.resolved_by"] == ["fasttext"]
+    assert batch.signals["langid.language"] == batch.signals["langid.first_pass"]
+
+
+def test_decisions_keep_and_min_score() -> None:
+    documents = SAMPLES["documents"]
+    texts = [documents["ind_Latn"], documents["eng_Latn"], documents["zsm_Latn"]]
+    kept = run_stages([_stage(keep=["ind_Latn", "zsm_Latn"])], texts)
+    assert kept.columns["removed_reason"] == [None, "language_not_kept", None]
+    strict = _stage(min_score=0.999999)
+    assert strict.thresholds() == {"score": 0.999999}
+    assert set(run_stages([strict], texts).columns["removed_reason"]) == {"low_language_score"}
+    assert run_stages([_stage()], texts).columns["removed_reason"] == [None, None, None]
+
+
+def test_dry_run_records_without_removing() -> None:
+    texts = [SAMPLES["documents"]["eng_Latn"], SAMPLES["documents"]["jav_Latn"]]
+    batch = run_stages([_stage(keep=["jav_Latn"])], texts, dry_run=True)
+    assert batch.columns["removed_reason"] == [None, None]
+    assert batch.columns["would_remove"] == [["langid:language_not_kept"], None]
