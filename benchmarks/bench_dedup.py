@@ -84,63 +84,61 @@ def build_corpus(docs: int, folder: Path, shards: int = 8, seed: int = 0) -> dic
 # -- the tools, each a script run in its own interpreter ------------------------------------------
 
 SARING = """
-import json, sys, saring
+import glob, json, sys, saring
 from saring.api import apply_overrides
 from saring.config import parse_pipeline
 inputs, out, budget = sys.argv[1], sys.argv[2], sys.argv[3]
-text = "output: {format: jsonl, write_removed: true}\\nstages:\\n  - stage: near_dedup\\n    memory_budget_mb: " + budget
+stages = "stages:\\n  - stage: near_dedup\\n    memory_budget_mb: " + budget
+text = "output: {format: jsonl, write_removed: true}\\n" + stages
 pipeline = apply_overrides(parse_pipeline(text, "bench"), inputs=[inputs], output=out, workers=2)
 saring.run(pipeline, overwrite=True)
-removed = []
-import glob
-for path in glob.glob(out + "/removed/part-*"):
-    removed += [json.loads(line)["id"] for line in open(path)]
+removed = [json.loads(line)["id"] for path in glob.glob(out + "/removed/part-*") for line in open(path)]
 json.dump(removed, open(out + "/removed_ids.json", "w"))
 """
 
-DATATROVE = (
-    """
-import json, sys, glob, gzip
+DATATROVE = """
+import glob, json, sys
 from datatrove.executor import LocalPipelineExecutor
 from datatrove.pipeline.dedup.minhash import (MinhashConfig, MinhashDedupBuckets, MinhashDedupCluster,
     MinhashDedupFilter, MinhashDedupSignature)
 from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.writers import JsonlWriter
-inputs, out, bands, rows = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-config = MinhashConfig(n_grams=%d, num_buckets=bands, hashes_per_bucket=rows)
+inputs, out = sys.argv[1], sys.argv[2]
+ngram, bands, rows = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+config = MinhashConfig(n_grams=ngram, num_buckets=bands, hashes_per_bucket=rows)
 tasks = len(glob.glob(inputs + "/*.jsonl"))
 def reader():
     return JsonlReader(inputs, text_key="text", id_key="id")
-LocalPipelineExecutor([reader(), MinhashDedupSignature(out + "/sigs", config=config)], tasks=tasks, workers=2,
-    logging_dir=out + "/logs/1").run()
-LocalPipelineExecutor([MinhashDedupBuckets(out + "/sigs", out + "/buckets", config=config)], tasks=bands,
-    workers=2, logging_dir=out + "/logs/2").run()
-LocalPipelineExecutor([MinhashDedupCluster(out + "/buckets", out + "/remove", config=config)], tasks=1,
-    logging_dir=out + "/logs/3").run()
-LocalPipelineExecutor([reader(), MinhashDedupFilter(out + "/remove",
-    exclusion_writer=JsonlWriter(out + "/removed", compression=None)), JsonlWriter(out + "/kept", compression=None)],
-    tasks=tasks, workers=2, logging_dir=out + "/logs/4").run()
+def run(steps, tasks, step):
+    LocalPipelineExecutor(steps, tasks=tasks, workers=2, logging_dir=f"{out}/logs/{step}").run()
+run([reader(), MinhashDedupSignature(out + "/sigs", config=config)], tasks, 1)
+run([MinhashDedupBuckets(out + "/sigs", out + "/buckets", config=config)], bands, 2)
+run([MinhashDedupCluster(out + "/buckets", out + "/remove", config=config)], 1, 3)
+removed_writer = JsonlWriter(out + "/removed", compression=None)
+run([reader(), MinhashDedupFilter(out + "/remove", exclusion_writer=removed_writer),
+     JsonlWriter(out + "/kept", compression=None)], tasks, 4)
 removed = [json.loads(line)["id"] for path in glob.glob(out + "/removed/*") for line in open(path)]
 json.dump(removed, open(out + "/removed_ids.json", "w"))
 """
-    % NGRAM
-)
 
 TEXTDEDUP = """
-import json, sys, glob
-inputs, out, bands, rows = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+import glob, json, sys
 from text_dedup.minhash import main
 from text_dedup.utils import IOArgs, MetaArgs, MinHashArgs
-io_args = IOArgs(path="json", data_files=sorted(glob.glob(inputs + "/*.jsonl")), output=out + "/kept",
-    split="train", cache_dir=out + "/cache", num_proc=2, clean_cache=True)
-meta_args = MetaArgs(column="text", batch_size=10000, idx_column=None)
-minhash_args = MinHashArgs(num_perm=bands * rows, ngram=%d, min_length=0, threshold=%s, b=bands, r=rows)
-main(io_args=io_args, meta_args=meta_args, minhash_args=minhash_args)
+inputs, out = sys.argv[1], sys.argv[2]
+ngram, bands, rows = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+threshold = float(sys.argv[6])
+io_args = IOArgs(path="json", data_files=inputs + "/*.jsonl", output=out + "/kept", split="train",
+                 cache_dir=out + "/cache", num_proc=2, clean_cache=True)
+meta_args = MetaArgs(column="text", batch_size=10000)
+minhash_args = MinHashArgs(num_perm=bands * rows, ngram=ngram, min_length=0, threshold=threshold,
+                           b=bands, r=rows)
+main.callback(io_args=io_args, meta_args=meta_args, minhash_args=minhash_args)
 from datasets import load_from_disk
 kept = set(load_from_disk(out + "/kept")["id"])
 ids = [json.loads(line)["id"] for path in sorted(glob.glob(inputs + "/*.jsonl")) for line in open(path)]
 json.dump([i for i in ids if i not in kept], open(out + "/removed_ids.json", "w"))
-""" % (NGRAM, THRESHOLD)
+"""
 
 
 def _tree_rss(root: int) -> int:
@@ -252,7 +250,11 @@ def main() -> int:
             out = WORK / f"out-{tool}-{docs}"
             shutil.rmtree(out, ignore_errors=True)
             out.mkdir(parents=True)
-            extra = [str(args.budget_mb)] if tool == "saring" else [str(BANDS), str(ROWS)]
+            extra = (
+                [str(args.budget_mb)]
+                if tool == "saring"
+                else [str(NGRAM), str(BANDS), str(ROWS), str(THRESHOLD)]
+            )
             command = [str(python), "-c", textwrap.dedent(script), str(inputs), str(out), *extra]
             measured = run_tool(command, out.parent / f"{tool}-{docs}.log")
             measured.update(scores(json.loads((out / "removed_ids.json").read_text()), truth))
@@ -267,9 +269,10 @@ def write_table(rows: list[dict], path: Path, args: argparse.Namespace) -> None:
     lines = [
         "# Near-duplicate removal: saring vs datatrove vs text-dedup",
         "",
-        f"`python benchmarks/bench_dedup.py --docs {args.docs} --scale {args.scale} --budget-mb {args.budget_mb}` "
-        f"on {os.cpu_count()} cores (shared machine); {NGRAM}-gram words, {BANDS} bands x {ROWS} rows for every "
-        f"tool; saring verifies candidates (estimated Jaccard >= {THRESHOLD}), memory budget {args.budget_mb} MB.",
+        f"`python benchmarks/bench_dedup.py --docs {args.docs} --scale {args.scale} "
+        f"--budget-mb {args.budget_mb}` on {os.cpu_count()} cores (shared machine); {NGRAM}-gram words, "
+        f"{BANDS} bands x {ROWS} rows for every tool; saring verifies candidates (estimated Jaccard >= "
+        f"{THRESHOLD}), memory budget {args.budget_mb} MB.",
         "",
         "| tool | docs | MB | wall s | docs/s | CPU s | peak MB | removed | precision | recall | F1 | "
         + " | ".join(f"recall {k}" for k in VARIANTS)
@@ -279,8 +282,10 @@ def write_table(rows: list[dict], path: Path, args: argparse.Namespace) -> None:
     for r in rows:
         lines.append(
             f"| {r['tool']} | {r['docs']} | {r['mb']:.0f} | {r['wall']:.1f} | {r['docs'] / r['wall']:.0f} | "
-            f"{r['cpu']:.1f} | {r['peak_mb']:.0f} | {r['removed']} | {r['precision']:.4f} | {r['recall']:.4f} | "
-            f"{r['f1']:.4f} | " + " | ".join(f"{r[f'recall_{k}']:.4f}" for k in VARIANTS) + " |"
+            f"{r['cpu']:.1f} | {r['peak_mb']:.0f} | {r['removed']} | {r['precision']:.4f} | "
+            f"{r['recall']:.4f} | {r['f1']:.4f} | "
+            + " | ".join(f"{r[f'recall_{k}']:.4f}" for k in VARIANTS)
+            + " |"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")

@@ -15,6 +15,7 @@ from saring.core.accounting import StageStats
 from saring.core.batch import DocumentBatch, order_key
 from saring.core.runner import RunOptions, apply_stage, collect_keys
 from saring.core.stage import CorpusStage
+from saring.stages.exact_dedup import ExactDedup, ExactDedupParams
 from saring.stages.near_dedup import NearDedup, NearDedupParams
 from saring.stages.near_dedup.banding import candidate_probability, choose_banding
 from tests.conftest import output_bytes, read_output, write_jsonl
@@ -208,3 +209,19 @@ def test_exact_dedup_by_text_and_by_url(tmp_path: Path) -> None:
     assert removed["x3"]["removed"]["reason"] == "duplicate_url"
     assert removed["x2"]["signals"]["exact_dedup.duplicate_of"] == "x1"
     assert {r["id"] for r in read_output(tmp_path / "out", "kept")} == {"x1", "x4"}
+
+
+def test_exact_dedup_partitioned_plan_matches_the_single_partition(tmp_path: Path) -> None:
+    texts = [f"Teks nomor {i % 37}" for i in range(300)]  # 37 distinct texts, many copies
+    (tmp_path / "roomy").mkdir()
+    (tmp_path / "tight").mkdir()
+    roomy = run_in_memory(ExactDedup(), texts, tmp_path / "roomy")
+    tight = run_in_memory(
+        ExactDedup(ExactDedupParams(memory_budget_mb=0.001)), texts, tmp_path / "tight", workers=2
+    )
+    assert roomy.signals["exact_dedup.duplicate_of"] == tight.signals["exact_dedup.duplicate_of"]
+    assert sum(s is None for s in roomy.signals["exact_dedup.duplicate_of"]) == 37
+    first_of = {t: i for i, t in reversed(list(enumerate(texts)))}
+    ids = roomy.columns["id"]
+    for i, duplicate_of in enumerate(roomy.signals["exact_dedup.duplicate_of"]):
+        assert duplicate_of in (None, ids[first_of[texts[i]]])

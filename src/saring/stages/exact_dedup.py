@@ -1,12 +1,17 @@
 """Exact deduplication over the whole corpus, on normalized text and (when present) on URL.
 
 The first document in input order keeps its place; every later copy is removed with the id of the
-one kept (``duplicate_of``). Normalized text: case-folded, whitespace collapsed.
+one kept (``duplicate_of``). Normalized text: case-folded, whitespace collapsed. URL duplicates are
+looked for among the documents that are not text duplicates.
+
+The plan keeps memory bounded: keys are spilled to partition files by hash (as many as
+``memory_budget_mb`` asks for), each partition finds its later copies alone (in ``workers``
+processes), and only the duplicates found are held in memory.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,14 +19,24 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import xxhash
+from pydantic import Field
 
 from saring.core.registry import register
 from saring.core.stage import CorpusStage, DocView, Measured, StageParams
+from saring.stages.near_dedup.partitions import (
+    PartitionWriter,
+    map_partitions,
+    partition_count,
+    read_partition,
+)
 
 _KEYS = pa.schema(
     [("text_hash", pa.uint64()), ("url_hash", pa.uint64()), ("order", pa.int64()), ("id", pa.string())]
 )
 _PLAN = pa.schema([("order", pa.int64()), ("duplicate_of", pa.string()), ("kind", pa.string())])
+_ENTRY = np.dtype([("key", "<u8"), ("order", "<i8")])
+_COPY = np.dtype([("order", "<i8"), ("first", "<i8")])
+_BYTES_PER_ENTRY_AT_WORK = 48
 
 
 def normalized_hash(text: str) -> int:
@@ -30,17 +45,29 @@ def normalized_hash(text: str) -> int:
 
 class ExactDedupParams(StageParams):
     by: tuple[Literal["text", "url"], ...] = ("text", "url")
+    memory_budget_mb: float = Field(512, gt=0)
 
 
-def _first_copies(keys: np.ndarray, orders: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Indices of later copies and, for each, the index of the first copy of the same key."""
-    index = np.flatnonzero(valid)
-    index = index[np.lexsort((orders[index], keys[index]))]
-    sorted_keys = keys[index]
-    starts = np.ones(len(index), dtype=bool)
-    starts[1:] = sorted_keys[1:] != sorted_keys[:-1]
-    group_first = index[np.maximum.accumulate(np.where(starts, np.arange(len(index)), 0))]
-    return index[~starts], group_first[~starts]
+def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """Which values are in ``sorted_set`` (binary search; no copy of the set)."""
+    if len(sorted_set) == 0:
+        return np.zeros(len(values), dtype=bool)
+    found = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
+    return sorted_set[found] == values
+
+
+def _later_copies(partition: Path, out: Path) -> int:
+    """Write (order, order of the first copy) for every later copy of a key in one partition."""
+    entries = read_partition(partition, _ENTRY)
+    entries = entries[np.lexsort((entries["order"], entries["key"]))]
+    keys = entries["key"]
+    starts = np.ones(len(entries), dtype=bool)
+    starts[1:] = keys[1:] != keys[:-1]
+    first = entries["order"][np.maximum.accumulate(np.where(starts, np.arange(len(entries)), 0))]
+    copies = np.empty(int((~starts).sum()), dtype=_COPY)
+    copies["order"], copies["first"] = entries["order"][~starts], first[~starts]
+    copies.tofile(out)
+    return len(copies)
 
 
 @register
@@ -71,26 +98,61 @@ class ExactDedup(CorpusStage):
             [pa.array(c, type=f.type) for c, f in zip(columns, _KEYS, strict=True)], schema=_KEYS
         )
 
+    def _batches(self, collected: Sequence[Path]) -> Iterator[pa.RecordBatch]:
+        for path in collected:
+            if path.exists():
+                with pa.ipc.open_stream(pa.memory_map(str(path))) as source:
+                    yield from source
+
+    def _copies_by(
+        self, kind: str, collected: Sequence[Path], workdir: Path, workers: int, removed: np.ndarray
+    ) -> np.ndarray:
+        """Later copies by one key (documents in ``removed``, sorted orders, are left out)."""
+        size = sum(path.stat().st_size for path in collected if path.exists())
+        budget = self.params.memory_budget_mb * 2**20
+        writer = PartitionWriter(workdir, kind, partition_count(size * 2, budget, workers), _ENTRY)
+        for batch in self._batches(collected):
+            column = batch.column(f"{kind}_hash")
+            orders = batch.column("order").to_numpy()
+            valid = pc.is_valid(column).to_numpy(zero_copy_only=False)
+            valid &= ~_member(orders, removed)
+            entries = np.empty(int(valid.sum()), dtype=_ENTRY)
+            entries["key"], entries["order"] = column.fill_null(0).to_numpy()[valid], orders[valid]
+            writer.write(entries)
+        partitions = writer.close()
+        outputs = [path.with_suffix(".copies") for path in partitions]
+        map_partitions(_later_copies, list(zip(partitions, outputs, strict=True)), workers)
+        copies = np.concatenate([np.fromfile(path, dtype=_COPY) for path in outputs])
+        for path in [*partitions, *outputs]:
+            path.unlink()
+        return np.sort(copies, order="order")
+
     def plan(self, collected: Sequence[Path], workdir: Path, workers: int) -> None:
-        tables = [pa.ipc.open_stream(pa.memory_map(str(p))).read_all() for p in collected if p.exists()]
-        keys = pa.concat_tables(tables) if tables else _KEYS.empty_table()
-        orders = keys.column("order").to_numpy()
-        ids = keys.column("id")
-        removed = np.zeros(len(orders), dtype=bool)
-        parts = []
+        found: dict[str, np.ndarray] = {}
+        removed = np.zeros(0, dtype=np.int64)
         for kind in self.params.by:
-            column = keys.column(f"{kind}_hash")
-            valid = pc.is_valid(column).to_numpy(zero_copy_only=False) & ~removed
-            values = column.fill_null(0).to_numpy()
-            later, first = _first_copies(values, orders, valid)
-            removed[later] = True
-            parts.append(
-                pa.table(
-                    {"order": orders[later], "duplicate_of": ids.take(first), "kind": [kind] * len(later)},
-                    schema=_PLAN,
-                )
+            found[kind] = self._copies_by(kind, collected, workdir, workers, removed)
+            removed = np.union1d(removed, found[kind]["order"])
+        firsts = np.unique(np.concatenate([c["first"] for c in found.values()] or [np.zeros(0, np.int64)]))
+        first_ids: dict[int, str] = {}
+        for batch in self._batches(collected):  # the ids of the first copies
+            orders = batch.column("order").to_numpy()
+            hit = np.flatnonzero(_member(orders, firsts))
+            first_ids.update(
+                zip(orders[hit].tolist(), batch.column("id").take(pa.array(hit)).to_pylist(), strict=True)
             )
-        table = pa.concat_tables(parts) if parts else _PLAN.empty_table()
+        parts = [
+            pa.table(
+                {
+                    "order": copies["order"],
+                    "duplicate_of": [first_ids[o] for o in copies["first"].tolist()],
+                    "kind": [kind] * len(copies),
+                },
+                schema=_PLAN,
+            )
+            for kind, copies in found.items()
+        ]
+        table = pa.concat_tables(parts).sort_by("order") if parts else _PLAN.empty_table()
         with (
             pa.OSFile(str(workdir / "duplicates.arrow"), "wb") as sink,
             pa.ipc.new_file(sink, _PLAN) as writer,
