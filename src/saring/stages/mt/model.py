@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import regex
-import wordfreq
 import yaml
 
 from saring.stages.mt.features import Abstraction, hashed_ngrams, tokenize
@@ -27,6 +26,8 @@ MIN_TOKENS = 5
 
 
 def _zipf_table(code: str) -> dict[str, float]:
+    import wordfreq  # slow to import (~0.2 s): only when a model is loaded
+
     return {word: math.log10(freq) + 9.0 for word, freq in wordfreq.get_frequency_dict(code, "small").items()}
 
 
