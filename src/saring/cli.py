@@ -206,6 +206,25 @@ def demo(
 
 
 @app.command()
+def decide(
+    source: Annotated[str, typer.Argument(help="a finished --dry-run output folder")],
+    pipeline: Annotated[
+        Path | None, typer.Argument(help="pipeline YAML with the thresholds to apply")
+    ] = None,
+    output: Annotated[str, typer.Option("--output", "-o", help="output folder")] = "out-decided",
+    overwrite: Annotated[bool, typer.Option(help="replace a finished run in the output folder")] = False,
+) -> None:
+    """Apply a pipeline's thresholds to the signals a dry run stored: no stage is recomputed."""
+    from saring.decide import redecide
+
+    try:
+        result = redecide(source, load_pipeline(pipeline), output, overwrite=overwrite, log=console.print)
+    except (ConfigError, RunError) as error:
+        raise _fail(str(error)) from None
+    _summary(result)
+
+
+@app.command()
 def report(
     output: Annotated[str, typer.Argument(help="a finished run's output folder")],
     max_documents: Annotated[

@@ -1,0 +1,166 @@
+"""Re-deciding a dry run: new thresholds applied to stored signals, without recomputing anything.
+
+The workflow: ``saring run --dry-run`` computes every signal for every document (nothing is removed;
+decisions are recorded as ``would_remove``), the report shows the distributions, and
+``saring decide DRY_RUN_OUT PIPELINE.yaml --output FINAL`` applies the thresholds of PIPELINE.yaml to
+the stored signals. Each document is removed by the first stage, in pipeline order, whose ``decide``
+returns a reason; kept documents lose the lines that the pipeline's stages recorded as removed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from saring.config import Pipeline
+from saring.core.accounting import ShardStats
+from saring.core.batch import DocumentBatch
+from saring.core.stage import Stage
+from saring.engine.run import RunError, RunResult
+from saring.engine.shard import signal_types
+from saring.io.writers import KINDS, OutputStore, ShardFileWriter, write_dataset_card
+from saring.report.reading import ReadTally, part_files, records
+
+BATCH = 1024
+
+
+def _strip_recorded_lines(text: str, removed: list[dict[str, Any]], labels: set[str]) -> str:
+    """Remove, in order, the lines the given stages recorded (a dry run records without stripping)."""
+    pending = [entry["line"] for entry in removed if entry["stage"] in labels]
+    if not pending:
+        return text
+    kept, index = [], 0
+    for line in text.split("\n"):
+        if index < len(pending) and line == pending[index]:
+            index += 1
+            continue
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def _batch(rows: list[dict[str, Any]], types: dict[str, Any], labels: set[str]) -> DocumentBatch:
+    batch = DocumentBatch.from_rows(
+        {
+            "id": r.get("id"),
+            "text": _strip_recorded_lines(r.get("text") or "", r.get("removed_lines") or [], labels),
+            "url": r.get("url"),
+            "source": r.get("source"),
+            "metadata": m if isinstance(m := r.get("metadata"), str) else orjson.dumps(m or {}).decode(),
+            "removed_lines": [e for e in r.get("removed_lines") or [] if e["stage"] in labels],
+            "order": 0,
+        }
+        for r in rows
+    )
+    for key, dtype in types.items():
+        batch.set_signal(key, dtype, range(len(rows)), [(r.get("signals") or {}).get(key) for r in rows])
+    return batch
+
+
+def _decide(stages: list[Stage], batch: DocumentBatch, stats: ShardStats) -> None:
+    for stage in stages:
+        rows = batch.active_rows()
+        names = list(stage.signal_schema())
+        if not len(rows) or not names:
+            continue
+        signals = {name: [batch.signals[f"{stage.label}.{name}"][i] for i in rows] for name in names}
+        reasons = stage.decide(signals)
+        stage_stats = stats.stage(stage.label)
+        stage_stats.docs_in += len(rows)
+        for row, reason in zip(rows, reasons, strict=True):
+            if reason is None:
+                stage_stats.docs_out += 1
+            else:
+                batch.remove(int(row), stage.label, reason, dry_run=False)
+                stage_stats.removed[reason] += 1
+
+
+def _read(source: Path, kind: str) -> Iterator[tuple[Path, Iterator[dict[str, Any]]]]:
+    for path in part_files(source, kind):
+        yield path, records(path, ReadTally())
+
+
+def redecide(
+    source: str | Path,
+    pipeline: Pipeline,
+    output: str,
+    overwrite: bool = False,
+    log: Callable[[str], None] = print,
+) -> RunResult:
+    """Apply ``pipeline``'s decisions to the signals stored by a finished dry run in ``source``."""
+    started = time.perf_counter()
+    source = Path(source)
+    try:
+        manifest = orjson.loads((source / "manifest.json").read_bytes())
+    except OSError:
+        raise RunError(f"{source} holds no finished run (manifest.json is missing)") from None
+    if not manifest["pipeline"].get("dry_run"):
+        raise RunError(
+            f"{source} is not a dry run: documents removed there lack later signals; rerun with --dry-run"
+        )
+    stages = pipeline.build_stages()
+    types = signal_types(stages)
+    store = OutputStore(output)
+    if store.exists("manifest.json") and not overwrite:
+        raise RunError(f"{store.display()} holds a finished run; pass --overwrite or choose another --output")
+    for name in [*KINDS, "stats.json", "manifest.json", "report.html", "README.md"]:
+        store.remove(name)
+    labels = {stage.label for stage in stages}
+    stats = ShardStats()
+    for path, rows in _read(source, "kept"):
+        stem = path.name.split(".")[0]
+        writers = {
+            kind: ShardFileWriter(store, f"{kind}/{stem}", pipeline.output.format, types) for kind in KINDS
+        }
+        pending: list[dict[str, Any]] = []
+        for row in [*rows, None]:
+            if row is not None:
+                pending.append(row)
+                if len(pending) < BATCH:
+                    continue
+            if not pending:
+                break
+            missing = sorted(key for key in types if key not in (pending[0].get("signals") or {}))
+            if missing:
+                raise RunError(
+                    f"{source}: stored documents have no signals {missing}; run them with these stages"
+                )
+            batch = _batch(pending, types, labels)
+            _decide(stages, batch, stats)
+            kept = [i for i in range(len(batch)) if batch.status(i) == "kept"]
+            removed = [i for i in range(len(batch)) if batch.status(i) == "removed"]
+            writers["kept"].write(batch, kept, "kept")
+            if pipeline.output.write_removed:
+                writers["removed"].write(batch, removed, "removed")
+            stats.documents_in += len(batch)
+            stats.kept += len(kept)
+            stats.removed += len(removed)
+            stats.bytes_in += sum(batch.text_size(i)[0] for i in range(len(batch)))
+            stats.bytes_kept += sum(batch.text_size(i)[0] for i in kept)
+            pending = []
+        for writer in writers.values():
+            writer.close()
+    for path in part_files(source, "quarantine"):
+        store.write_bytes(f"quarantine/{path.name}", path.read_bytes())
+    source_stats = orjson.loads((source / "stats.json").read_bytes())
+    stats.quarantined = source_stats["documents"]["quarantined"]
+    stats.documents_in += stats.quarantined
+    stats.quarantine_reasons.update(source_stats.get("quarantine_reasons", {}))
+    seconds = time.perf_counter() - started
+    summary = stats.to_dict()
+    summary["run"] = {"seconds": round(seconds, 3), "decided_from": str(source), "dry_run": False}
+    store.write_json("stats.json", summary)
+    store.write_json(
+        "manifest.json",
+        {**manifest, "pipeline": pipeline.model_dump(mode="json"), "decided_from": str(source)},
+    )
+    write_dataset_card(store, types, f"# saring output (decided from {source})\n\n{stats.balance_line()}")
+    if pipeline.output.report and store.local:
+        from saring.report import write_report
+
+        write_report(store.root)
+    log(f"re-decided {stats.documents_in - stats.quarantined:,} stored documents in {seconds:.1f} s")
+    return RunResult(store.display(), stats, seconds, 1)

@@ -1,0 +1,46 @@
+"""Re-deciding a dry run from its stored signals with new thresholds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import basic_pipeline, read_output
+
+from saring.config import parse_pipeline
+from saring.decide import redecide
+from saring.engine.run import RunError, run_pipeline
+
+
+def test_new_thresholds_apply_to_stored_signals(corpus: list[Path], tmp_path: Path) -> None:
+    dry = tmp_path / "dry"
+    run_pipeline(basic_pipeline(corpus, dry).model_copy(update={"dry_run": True}), log=lambda m: None)
+    strict = parse_pipeline(
+        "stages:\n  - stage: normalize\n  - stage: length\n    min_words: 1000\n  - stage: exact_dedup\n"
+    )
+    result = redecide(dry, strict, str(tmp_path / "strict"), log=lambda m: None)
+    assert result.stats.balanced and result.stats.quarantined == 3
+    removed = read_output(tmp_path / "strict", "removed")
+    assert {r["removed"]["reason"] for r in removed} == {"empty", "too_short"}
+    assert len(read_output(tmp_path / "strict", "kept")) == 0  # every article has fewer than 1000 words
+
+    same = redecide(dry, basic_pipeline(corpus, tmp_path), str(tmp_path / "same"), log=lambda m: None)
+    reference = run_pipeline(basic_pipeline(corpus, tmp_path / "real"), log=lambda m: None)
+    assert (same.stats.kept, same.stats.removed) == (reference.stats.kept, reference.stats.removed)
+    kept_ids = sorted(r["id"] for r in read_output(tmp_path / "same", "kept"))
+    assert kept_ids == sorted(r["id"] for r in read_output(tmp_path / "real", "kept"))
+
+
+def test_only_dry_runs_can_be_redecided(corpus: list[Path], tmp_path: Path) -> None:
+    run_pipeline(basic_pipeline(corpus, tmp_path / "real"), log=lambda m: None)
+    with pytest.raises(RunError, match="not a dry run"):
+        redecide(tmp_path / "real", basic_pipeline(corpus, tmp_path), str(tmp_path / "x"), log=lambda m: None)
+
+
+def test_stages_without_stored_signals_are_an_error(corpus: list[Path], tmp_path: Path) -> None:
+    dry = tmp_path / "dry"
+    pipeline = parse_pipeline("stages:\n  - stage: length\n")
+    run_pipeline(basic_pipeline(corpus, dry).model_copy(update={"dry_run": True, "stages": pipeline.stages}))
+    other = parse_pipeline("stages:\n  - stage: length\n  - stage: length\n    label: strict\n")
+    with pytest.raises(RunError, match=r"no signals \['strict.chars'"):
+        redecide(dry, other, str(tmp_path / "x"), log=lambda m: None)
