@@ -140,9 +140,10 @@ def run_datatrove(documents: Path, decisions: Path, with_c4: bool) -> None:
 
 def run_saring(documents: Path, output: Path, stages: str, lid: str) -> None:
     import pyarrow as pa
+    import yaml
 
     import saring
-    from saring.config import Pipeline
+    from saring.config import parse_pipeline
     from saring.core.registry import register, stage_names
     from saring.core.stage import DocView, Measured, Stage
 
@@ -183,13 +184,16 @@ def run_saring(documents: Path, output: Path, stages: str, lid: str) -> None:
         "lid+quality": [lid_stage, quality],
         "lid+quality+c4": [lid_stage, {**quality, "filters": {"c4": True}}],
     }[stages]
-    pipeline = Pipeline.model_validate(
-        {
-            "inputs": [{"path": str(documents)}],
-            "output": {"path": str(output), "format": "jsonl.zst", "write_removed": True},
-            "engine": {"kind": "local", "workers": 1, "batch_size": 512},
-            "stages": chosen,
-        }
+    pipeline = parse_pipeline(
+        yaml.safe_dump(
+            {
+                "inputs": [{"path": str(documents)}],
+                "output": {"path": str(output), "format": "jsonl.zst", "write_removed": True},
+                "engine": {"kind": "local", "workers": 1, "batch_size": 512},
+                "stages": chosen,
+            }
+        ),
+        "bench_quality",
     )
     result = saring.run(pipeline, overwrite=True)
     print(json.dumps({"docs": result.stats.documents_in, "lid": lid}))
@@ -272,7 +276,7 @@ def main() -> None:
             ("saring", "lid+quality+c4", "... + C4"),
             ("datatrove", "lid+quality+c4", "... + C4"),
         ]
-    rows, decisions = [], {}
+    rows, decisions, stage_rows = [], {}, []
     for tool, stages, what in runs:
         target = work / f"{tool}-{stages}"
         python = datatrove_python if tool == "datatrove" else sys.executable
@@ -297,6 +301,10 @@ def main() -> None:
             decisions[(tool, stages)] = (
                 read_decisions(target) if tool == "datatrove" else saring_decisions(target)
             )
+        if tool == "saring":
+            stats = json.loads((target / "stats.json").read_text())["stages"]
+            for label, entry in stats.items():
+                stage_rows.append([stages, label, entry["docs_in"] / max(entry["seconds"], 1e-9)])
         removed = sum(v is not None for v in decisions.get((tool, stages), {}).values())
         rows.append(
             [
@@ -346,6 +354,8 @@ def main() -> None:
             "other load on this shared 2-core machine; peak RSS from wait4. Command: "
             "`.venv/bin/python benchmarks/bench_quality.py`.",
             table,
+            "saring per-stage throughput inside those runs (stats.json: documents / stage wall seconds):",
+            harness.markdown_table(["run", "stage", "docs/s"], stage_rows),
             "Agreement of decisions (same documents, same thresholds):",
             compare,
             "First failing filter, LID + quality runs:",
