@@ -163,7 +163,7 @@ def test_csv_tsv_parquet_and_text_folders(tmp_path: Path) -> None:
     kept = read_output(out, "kept")
     assert sorted(r["id"] for r in kept) == sorted(["1", "2", "3", "4", str(folder / "d.txt")])
     assert next(r for r in kept if r["id"] == "1")["url"] == "https://c/1"
-    assert next(r for r in kept if r["id"] == "3")["metadata"] == {"lang": "id"}
+    assert json.loads(next(r for r in kept if r["id"] == "3")["metadata"]) == {"lang": "id"}
     quarantine = read_output(out, "quarantine")
     assert len(quarantine) == 1 and "invalid UTF-8 at byte offset 12" in quarantine[0]["error"]
     assert result.stats.balanced
