@@ -226,7 +226,8 @@ def test_every_section_appears_when_its_signals_exist(synthetic):
     ]
     assert "balanced" in html and "MISMATCH" not in html
     assert 'id="signal-report_probe.score"' in html and 'id="signal-length.words"' in html
-    assert html.count('class="threshold"') == 1  # report_probe.score's threshold, from thresholds()
+    # thresholds() of report_probe (score) and length (chars, words)
+    assert html.count('class="threshold"') == 3
     assert "min_score" not in html and "score = 0.3" in html
     assert "log scale" in html  # length.chars has a long tail
     assert "judi-online.example" in html  # link farm and top removal host

@@ -74,7 +74,7 @@ def test_report_loads_clean_and_charts_render(browser, report, tmp_path):
             "svg.chart rect", "els => els.filter(e => e.getBBox().width > 0).length"
         )
         assert bars > 50
-        assert page.eval_on_selector_all("line.threshold", "els => els.length") == 1
+        assert page.eval_on_selector_all("line.threshold", "els => els.length") == 3  # probe + length
         target = Path(os.environ.get("SARING_REPORT_SCREENSHOT") or tmp_path / "report.png")
         png = page.screenshot(path=str(target), full_page=False)
         assert len(png) > 30_000  # a blank page compresses to a few kilobytes
