@@ -5,7 +5,8 @@ chunks of whole lines (fastText predicts one line at a time); the document's dis
 length-weighted mean of the chunks' top-5 distributions, and ``main_language_share`` is the weighted share
 of chunks whose top label is the document's (lid.176 cannot tell the confusable group apart per chunk, so
 there the group counts as one language). When the first pass lands in the confusable group (its top label
-is in it, or the group holds at least ``route_min_group_prob``), the discriminator decides between
+is in it, the group holds at least ``route_min_group_prob``, or a Latin-script top label is unsure), the
+discriminator decides between
 ``ind/zsm/jav/sun/min`` or sends the text back (``other``) to the first pass's answer.
 
 ``per_line: true`` labels every line on its own (discriminator included) into ``line_languages``,
@@ -39,7 +40,11 @@ class LangIdParams(StageParams):
     #: Lines are packed into chunks of at least this many characters for the first pass.
     chunk_chars: int = 300
     discriminator: bool = True
+    #: The discriminator also decides when the group holds this much of the first pass's distribution,
     route_min_group_prob: float = 0.05
+    #: or when the first pass's top label is Latin-script and less probable than this (its ``other``
+    #: class sends non-group text back to the first pass's answer).
+    route_below_score: float = 0.4
     keep: list[str] | None = None
     min_score: float = 0.0
 
@@ -123,10 +128,12 @@ class LangId(Stage):
         unit.label = max(unit.probs, key=unit.probs.__getitem__) if unit.probs else NO_LANGUAGE
 
     def _routed(self, probs: Mapping[str, float], top: str) -> bool:
+        """Whether the discriminator decides: the first pass is in (or near) the group, or unsure on Latin."""
+        if not self.params.discriminator:
+            return False
         group_mass = sum(p for label, p in probs.items() if label in self._group)
-        return self.params.discriminator and (
-            top in self._group or group_mass >= self.params.route_min_group_prob
-        )
+        unsure_latin = top.endswith("_Latn") and probs.get(top, 0.0) < self.params.route_below_score
+        return top in self._group or group_mass >= self.params.route_min_group_prob or unsure_latin
 
     def _family(self, label: str) -> str:
         return "group" if label in self._group else label
