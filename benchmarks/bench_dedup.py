@@ -94,6 +94,10 @@ pipeline = apply_overrides(parse_pipeline(text, "bench"), inputs=[inputs], outpu
 saring.run(pipeline, overwrite=True)
 removed = [json.loads(line)["id"] for path in glob.glob(out + "/removed/part-*") for line in open(path)]
 json.dump(removed, open(out + "/removed_ids.json", "w"))
+import resource  # the driver ran the plan; the workers collected signatures and applied it
+peaks = {"driver_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+         "worker_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
+json.dump(peaks, open(out + "/peaks.json", "w"))
 """
 
 DATATROVE = """
@@ -131,8 +135,9 @@ threshold = float(sys.argv[6])
 io_args = IOArgs(path="json", data_files=inputs + "/*.jsonl", output=out + "/kept", split="train",
                  cache_dir=out + "/cache", num_proc=2, clean_cache=True)
 meta_args = MetaArgs(column="text", batch_size=10000)
-minhash_args = MinHashArgs(num_perm=bands * rows, ngram=ngram, min_length=0, threshold=threshold,
-                           b=bands, r=rows)
+num_perm = bands * rows or 250  # 0 x 0: text-dedup's defaults (250 permutations, its own b x r)
+minhash_args = MinHashArgs(num_perm=num_perm, ngram=ngram, min_length=0, threshold=threshold,
+                           b=bands or None, r=rows or None)
 main.callback(io_args=io_args, meta_args=meta_args, minhash_args=minhash_args)
 from datasets import load_from_disk
 kept = set(load_from_disk(out + "/kept")["id"])
@@ -212,10 +217,21 @@ def scores(removed: list[str], truth: dict[str, tuple[int, str]]) -> dict[str, f
     return result
 
 
-TOOLS = {
-    "saring": (ROOT / ".venv" / "bin" / "python", SARING),
-    "datatrove": (ROOT / "benchmarks" / ".venv-datatrove" / "bin" / "python", DATATROVE),
-    "textdedup": (ROOT / "benchmarks" / ".venv-textdedup" / "bin" / "python", TEXTDEDUP),
+SAME = [NGRAM, BANDS, ROWS, THRESHOLD]  # the peers with saring's shingles and banding
+TOOLS = {  # name -> (interpreter, script, arguments after the input and output folders)
+    "saring": (ROOT / ".venv" / "bin" / "python", SARING, None),
+    "datatrove": (ROOT / "benchmarks" / ".venv-datatrove" / "bin" / "python", DATATROVE, SAME),
+    "datatrove-defaults": (
+        ROOT / "benchmarks" / ".venv-datatrove" / "bin" / "python",
+        DATATROVE,
+        [5, 14, 8, 0],
+    ),
+    "textdedup": (ROOT / "benchmarks" / ".venv-textdedup" / "bin" / "python", TEXTDEDUP, SAME),
+    "textdedup-defaults": (
+        ROOT / "benchmarks" / ".venv-textdedup" / "bin" / "python",
+        TEXTDEDUP,
+        [5, 0, 0, 0.7],
+    ),
 }
 
 
@@ -224,7 +240,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--docs", type=int, default=20_000)
-    parser.add_argument("--tools", default="saring,datatrove,textdedup")
+    parser.add_argument("--tools", default=",".join(TOOLS))
     parser.add_argument(
         "--scale", default="1", help="corpus sizes as multiples of --docs (saring only above 1)"
     )
@@ -234,7 +250,8 @@ def main() -> int:
     if not (DATA / "id-news-raw-scrape").exists():
         print(f"benchmark data not found under {DATA}; skipping")
         return 0
-    rows = []
+    stored = WORK / "results.json"  # rows of earlier runs, replaced tool by tool
+    rows = json.loads(stored.read_text()) if stored.exists() else {}
     for scale in [int(s) for s in args.scale.split(",")]:
         docs = args.docs * scale
         inputs = WORK / f"input-{docs}"
@@ -243,25 +260,24 @@ def main() -> int:
         for tool in args.tools.split(","):
             if scale > 1 and tool != "saring":
                 continue
-            python, script = TOOLS[tool]
+            python, script, tool_args = TOOLS[tool]
             if not python.exists():
                 print(f"{tool}: {python} not found; skipping")
                 continue
             out = WORK / f"out-{tool}-{docs}"
             shutil.rmtree(out, ignore_errors=True)
             out.mkdir(parents=True)
-            extra = (
-                [str(args.budget_mb)]
-                if tool == "saring"
-                else [str(NGRAM), str(BANDS), str(ROWS), str(THRESHOLD)]
-            )
+            extra = [str(a) for a in (tool_args or [args.budget_mb])]
             command = [str(python), "-c", textwrap.dedent(script), str(inputs), str(out), *extra]
             measured = run_tool(command, out.parent / f"{tool}-{docs}.log")
             measured.update(scores(json.loads((out / "removed_ids.json").read_text()), truth))
+            if (out / "peaks.json").exists():
+                measured.update(json.loads((out / "peaks.json").read_text()))
             measured.update({"tool": tool, "docs": len(truth), "mb": size_mb})
-            rows.append(measured)
+            rows[f"{tool}:{len(truth)}"] = measured
             print(json.dumps(measured), flush=True)
-    write_table(rows, Path(args.write), args)
+            stored.write_text(json.dumps(rows, indent=1))
+    write_table(list(rows.values()), Path(args.write), args)
     return 0
 
 
@@ -274,15 +290,19 @@ def write_table(rows: list[dict], path: Path, args: argparse.Namespace) -> None:
         f"{BANDS} bands x {ROWS} rows for every tool; saring verifies candidates (estimated Jaccard >= "
         f"{THRESHOLD}), memory budget {args.budget_mb} MB.",
         "",
-        "| tool | docs | MB | wall s | docs/s | CPU s | peak MB | removed | precision | recall | F1 | "
-        + " | ".join(f"recall {k}" for k in VARIANTS)
-        + " |",
-        "|---" * (12 + len(VARIANTS)) + "|",
+        "Peak MB: resident memory of the whole process tree; saring's driver (which runs the plan) "
+        "is also shown alone. docs/CPU-s: documents per CPU-second (the machine was shared, so wall "
+        "times are inflated; 2 x docs/CPU-s is the rate on 2 free cores).",
+        "",
+        "| tool | docs | MB | wall s | CPU s | docs/CPU-s | peak MB | driver MB | removed | precision | "
+        "recall | F1 | " + " | ".join(f"recall {k}" for k in VARIANTS) + " |",
+        "|---" * (13 + len(VARIANTS)) + "|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['tool']} | {r['docs']} | {r['mb']:.0f} | {r['wall']:.1f} | {r['docs'] / r['wall']:.0f} | "
-            f"{r['cpu']:.1f} | {r['peak_mb']:.0f} | {r['removed']} | {r['precision']:.4f} | "
+            f"| {r['tool']} | {r['docs']} | {r['mb']:.0f} | {r['wall']:.1f} | {r['cpu']:.1f} | "
+            f"{r['docs'] / r['cpu']:.0f} | {r['peak_mb']:.0f} | {r.get('driver_peak_mb', 0):.0f} | "
+            f"{r['removed']} | {r['precision']:.4f} | "
             f"{r['recall']:.4f} | {r['f1']:.4f} | "
             + " | ".join(f"{r[f'recall_{k}']:.4f}" for k in VARIANTS)
             + " |"
