@@ -18,14 +18,8 @@ _TERMINAL = regex.compile(r"[\p{STerm}\u17d6\u17d9\u17da]")
 _SENTENCE_END = regex.compile(r"\p{STerm}+[\"'”’)\]]*(?=\s|$)")
 _CITATION = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
 _C4_END_PUNCTUATION = (".", "?", "!", '"', "'")
-_C4_POLICY = (
-    "terms of use",
-    "privacy policy",
-    "cookie policy",
-    "uses cookies",
-    "use of cookies",
-    "use cookies",
-)
+_C4_POLICY = re.compile("terms of use|privacy policy|cookie policy|uses cookies|use of cookies|use cookies")
+_C4_MAX_WORD_CHARS = 1000
 _BULLETS = ("•", "-")
 _ELLIPSES = ("...", "…")
 SHORT_LINE_CHARS = 30  # FineWeb's short_line_length
@@ -104,10 +98,11 @@ def c4_signals(text: str, require_terminal_punct: bool) -> tuple[dict[str, int],
         if not line:
             continue
         words = line.split()
-        if any(len(word) > 1000 for word in words):
+        if len(line) > _C4_MAX_WORD_CHARS and any(len(word) > _C4_MAX_WORD_CHARS for word in words):
             removals.append((index, "c4_long_word"))
             continue
-        line = _CITATION.sub("", line)
+        if "[" in line:
+            line = _CITATION.sub("", line)
         if require_terminal_punct and (not line.endswith(_C4_END_PUNCTUATION) or line.endswith("...")):
             removals.append((index, "c4_no_terminal_punct"))
             continue
@@ -120,7 +115,7 @@ def c4_signals(text: str, require_terminal_punct: bool) -> tuple[dict[str, int],
             removals.append((index, "c4_javascript"))
             continue
         curly += "{" in line
-        if any(phrase in lowered for phrase in _C4_POLICY):
+        if _C4_POLICY.search(lowered):
             removals.append((index, "c4_policy"))
             continue
         sentences += max(1, len(_SENTENCE_END.findall(line)))
