@@ -20,33 +20,21 @@ import pytest
 ray = pytest.importorskip("ray")
 
 from saring.api import apply_overrides  # noqa: E402
+from saring.cli import sample_inputs  # noqa: E402
 from saring.config import Pipeline, load_pipeline  # noqa: E402
 from saring.engine.ray import RayExecutor  # noqa: E402
 from saring.engine.run import PhaseEvent, run_pipeline  # noqa: E402
+from saring.engine.shard import split_segments  # noqa: E402
+from saring.stages.exact_dedup import ExactDedup  # noqa: E402
 from saring.stages.length import Length  # noqa: E402
 
-WORDS = [
-    "saya",
-    "makan",
-    "nasi",
-    "goreng",
-    "di",
-    "warung",
-    "dekat",
-    "rumah",
-    "bersama",
-    "teman",
-    "kami",
-    "setiap",
-    "hari",
-    "minggu",
-    "pagi",
-]
+SENTENCE = "saya makan nasi goreng di warung dekat rumah bersama teman kami setiap hari minggu pagi"
 
 
 def write_corpus(folder: Path, shards: int = 3, per_shard: int = 600) -> Path:
     """JSONL shards with exact duplicates (text and URL), broken lines and empty documents."""
     rng = random.Random(11)
+    words = SENTENCE.split()
     folder.mkdir(parents=True)
     for shard in range(shards):
         lines = []
@@ -60,7 +48,7 @@ def write_corpus(folder: Path, shards: int = 3, per_shard: int = 600) -> Path:
             elif draw < 0.3:
                 text = f"Dokumen yang sama muncul berkali-kali di korpus ini, nomor {rng.randrange(15)}"
             else:
-                text = " ".join(rng.choice(WORDS) for _ in range(rng.randrange(2, 60)))
+                text = " ".join(rng.choice(words) for _ in range(rng.randrange(2, 60)))
             url = f"https://contoh.id/{rng.randrange(shards * per_shard)}"
             lines.append(json.dumps({"id": f"d{shard}-{row}", "text": text, "url": url}))
         (folder / f"part{shard}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -68,8 +56,10 @@ def write_corpus(folder: Path, shards: int = 3, per_shard: int = 600) -> Path:
 
 
 def pipeline_for(corpus: Path, output: Path, engine: str, batch_size: int = 64) -> Pipeline:
+    """The default pipeline over ``corpus`` and the bundled demo sample (JSONL and WARC)."""
+    inputs = [str(corpus), *sample_inputs()]
     pipeline = apply_overrides(
-        load_pipeline(None), inputs=[str(corpus)], output=str(output), workers=2, engine=engine
+        load_pipeline(None), inputs=inputs, output=str(output), workers=2, engine=engine
     )
     return pipeline.model_copy(
         update={"engine": pipeline.engine.model_copy(update={"batch_size": batch_size})}
@@ -126,7 +116,7 @@ def ray_cluster():
 
 def test_same_answers_as_the_local_engine(ray_cluster, corpus: Path, local_output: Path, tmp_path: Path):
     result = run_pipeline(pipeline_for(corpus, tmp_path / "ray", "ray"), log=lambda message: None)
-    assert result.stats.documents_in == 1800
+    assert result.stats.documents_in > 1800  # the generated corpus and the demo sample
     assert result.stats.removed > 0 and result.stats.quarantined > 0
     assert json.loads((tmp_path / "ray" / "stats.json").read_text())["run"]["engine"] == "ray"
     assert_same_output(local_output, tmp_path / "ray")
@@ -179,16 +169,19 @@ def test_a_worker_killed_mid_shard_loses_and_duplicates_nothing(
     ray_cluster, corpus: Path, local_output: Path, tmp_path: Path
 ):
     """Kill a busy worker in the first phase, and one writing its output parts in the last."""
-    killer = WorkerKiller(tmp_path / "ray", last_phase=1)
+    pipeline = pipeline_for(corpus, tmp_path / "ray", "ray", batch_size=16)
+    phases = len(split_segments(pipeline.build_stages()))
+    killer = WorkerKiller(tmp_path / "ray", last_phase=phases - 1)
     killer.start()
     try:
-        pipeline = pipeline_for(corpus, tmp_path / "ray", "ray", batch_size=16)
         result = run_pipeline(pipeline, on_phase=killer.on_phase, log=lambda message: None)
     finally:
         killer.stopped.set()
         killer.join()
-    assert sorted(killer.killed) == [0, 1], "a busy worker should have been killed in each phase"
-    assert result.stats.balanced and result.stats.documents_in == 1800
+    assert sorted(killer.killed) == list(range(phases)), "a busy worker should have been killed in each phase"
+    assert (
+        result.stats.balanced and result.stats.documents_in > 1800
+    )  # the generated corpus and the demo sample
     assert_same_output(local_output, tmp_path / "ray")
 
 
@@ -208,6 +201,18 @@ def test_nodes_that_cannot_see_the_work_folder_are_named(ray_cluster, corpus: Pa
         executor.close()
 
 
+def test_a_plan_with_no_workers_to_borrow_from_reserves_its_own(ray_cluster, corpus: Path, tmp_path: Path):
+    """As when a resumed run starts with a plan: the task reserves CPUs and memory itself."""
+    pipeline = pipeline_for(corpus, tmp_path / "ray", "ray")
+    (tmp_path / "work").mkdir()
+    executor = RayExecutor(pipeline, tmp_path / "work", str(tmp_path / "ray"), 2, lambda d, b: None)
+    try:
+        executor.plan(ExactDedup(), [], tmp_path / "work", 2)
+    finally:
+        executor.close()
+    assert (tmp_path / "work" / "duplicates.arrow").exists()
+
+
 def test_cli_with_engine_in_yaml_starts_and_stops_its_own_ray(
     corpus: Path, local_output: Path, tmp_path: Path
 ):
@@ -221,18 +226,9 @@ def test_cli_with_engine_in_yaml_starts_and_stops_its_own_ray(
         encoding="utf-8",
     )
     saring = Path(sys.executable).with_name("saring")
-    command = [
-        str(saring),
-        "run",
-        str(config),
-        "-i",
-        str(corpus),
-        "-o",
-        str(tmp_path / "ray"),
-        "-w",
-        "2",
-        "-q",
-    ]
+    inputs = [option for path in [str(corpus), *sample_inputs()] for option in ("-i", path)]
+    output = ["-o", str(tmp_path / "ray")]
+    command = [str(saring), "run", str(config), *inputs, *output, "-w", "2", "-q"]
     finished = subprocess.run(command, capture_output=True, text=True, timeout=180)
     assert finished.returncode == 0, finished.stderr[-3000:]
     assert_same_output(local_output, tmp_path / "ray")

@@ -3,7 +3,8 @@
 The shard stays the unit of work, as on the local engine: each Ray actor holds one :class:`ShardWorker`
 (the pipeline's stages, set up once per actor) and processes whole shards, reserving the CPUs and
 memory its stages declare (``num_cpus``, ``memory_mb``). Corpus-wide plans run as Ray tasks on the
-cluster, not in the driver. Workers report progress to a small tally actor the driver polls.
+cluster, not in the driver, in the resources the idle workers hold between phases (so the workers stay
+set up). Workers report progress to a small tally actor the driver polls.
 
 Faults: an actor whose process dies is restarted and its shard retried. Nothing is lost or counted
 twice because a shard-phase commits its files by rename and marks completion last; the parts a
@@ -19,7 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -73,8 +74,8 @@ class _ShardActor:
     def run(self, shard: Shard, phase: int) -> dict[str, Any]:
         return self.worker.run(shard, phase, self._report).to_dict()
 
-    def pid(self) -> int:
-        return os.getpid()
+    def node(self) -> str:
+        return ray.get_runtime_context().get_node_id()
 
 
 def _plan(stage: CorpusStage, collected: list[Path], plan_dir: Path, workers: int) -> None:
@@ -131,7 +132,11 @@ class RayExecutor:
         # Found by name, so a restarted worker needs no argument kept in the object store.
         self._tally_name = f"saring-progress-{uuid.uuid4().hex}"
         self._tally = ray.remote(_ProgressTally).options(num_cpus=0, name=self._tally_name).remote()
-        self._check_shared_storage(address is not None)
+        try:
+            self._check_shared_storage(address is not None)
+        except RuntimeError:
+            self.close()
+            raise
 
     def _alive_nodes(self) -> list[dict[str, Any]]:
         return [node for node in ray.nodes() if node["Alive"]]
@@ -219,18 +224,31 @@ class RayExecutor:
                     store.remove(f"{kind}/{name}")
 
     def plan(self, stage: CorpusStage, collected: list[Path], plan_dir: Path, workers: int) -> None:
-        """Run ``stage.plan`` as a Ray task; idle workers are released so the task can be scheduled."""
-        self._release_workers()
-        largest_node = max(int(node["Resources"].get("CPU", 1)) for node in self._alive_nodes())
-        cpus = max(1, min(workers, largest_node))
-        task = ray.remote(_plan).options(
-            num_cpus=cpus, memory=stage.memory_mb * _MB or None, max_retries=ACTOR_RESTARTS
-        )
-        ray.get(task.remote(stage, collected, plan_dir, cpus))
+        """Run ``stage.plan`` as a Ray task while the workers are idle.
 
-    def worker_pids(self) -> list[int]:
-        """Process ids of the live workers (for fault-injection tests and diagnostics)."""
-        return ray.get([actor.pid.remote() for actor in self._actors])
+        The task borrows what the idle workers hold on their busiest node (they wait for it, so
+        nothing else uses those CPUs), which keeps them set up for the next phase. When they hold too
+        little memory there, or none exist yet, they are released and the task reserves its own.
+        """
+        held = self._held_on_busiest_node()
+        if held is not None and held[2] >= stage.memory_mb * _MB:
+            node, cpus, _memory = held
+            strategy = NodeAffinitySchedulingStrategy(node, soft=True)
+            options: dict[str, Any] = {"num_cpus": 0, "scheduling_strategy": strategy}
+        else:
+            self._release_workers()
+            largest_node = max(int(node["Resources"].get("CPU", 1)) for node in self._alive_nodes())
+            cpus = max(1, min(workers, largest_node))
+            options = {"num_cpus": cpus, "memory": stage.memory_mb * _MB or None}
+        task = ray.remote(_plan).options(max_retries=ACTOR_RESTARTS, **options)
+        ray.get(task.remote(stage, collected, plan_dir, max(1, int(cpus))))
+
+    def _held_on_busiest_node(self) -> tuple[str, float, int] | None:
+        """The node holding most of our workers, with the CPUs and memory (bytes) they reserve there."""
+        if not self._actors:
+            return None
+        node, count = Counter(ray.get([actor.node.remote() for actor in self._actors])).most_common(1)[0]
+        return node, count * self.cpus, count * self.memory
 
     def _release_workers(self) -> None:
         for actor in self._actors:
