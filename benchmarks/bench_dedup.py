@@ -217,6 +217,7 @@ def scores(removed: list[str], truth: dict[str, tuple[int, str]]) -> dict[str, f
     return result
 
 
+NOTES = "<!-- notes below are kept when the table is rewritten -->\n"
 SAME = [NGRAM, BANDS, ROWS, THRESHOLD]  # the peers with saring's shingles and banding
 TOOLS = {  # name -> (interpreter, script, arguments after the input and output folders)
     "saring": (ROOT / ".venv" / "bin" / "python", SARING, None),
@@ -250,7 +251,7 @@ def main() -> int:
     if not (DATA / "id-news-raw-scrape").exists():
         print(f"benchmark data not found under {DATA}; skipping")
         return 0
-    stored = WORK / "results.json"  # rows of earlier runs, replaced tool by tool
+    stored = WORK / f"results-{args.scale.replace(',', '-')}.json"  # rows of earlier runs, tool by tool
     rows = json.loads(stored.read_text()) if stored.exists() else {}
     for scale in [int(s) for s in args.scale.split(",")]:
         docs = args.docs * scale
@@ -277,7 +278,10 @@ def main() -> int:
             rows[f"{tool}:{len(truth)}"] = measured
             print(json.dumps(measured), flush=True)
             stored.write_text(json.dumps(rows, indent=1))
-    write_table(list(rows.values()), Path(args.write), args)
+    every = {
+        k: v for path in sorted(WORK.glob("results-*.json")) for k, v in json.loads(path.read_text()).items()
+    }
+    write_table(sorted(every.values(), key=lambda r: (r["docs"], r["tool"])), Path(args.write), args)
     return 0
 
 
@@ -308,7 +312,8 @@ def write_table(rows: list[dict], path: Path, args: argparse.Namespace) -> None:
             + " |"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n")
+    notes = path.read_text().partition(NOTES)[2] if path.exists() else ""  # hand-written, kept
+    path.write_text("\n".join(lines) + "\n\n" + NOTES + notes)
     print("\n".join(lines))
 
 

@@ -117,9 +117,11 @@ def _verified_edges(
     pairs = [(first[member], docs[member])]
     chained = member & (position > 1) & (position < max_bucket)
     pairs.append((docs[np.flatnonzero(chained) - 1], docs[chained]))
-    left = np.concatenate([p[0] for p in pairs])
-    right = np.concatenate([p[1] for p in pairs])
-    edges = np.unique(np.rec.fromarrays([left, right], dtype=_EDGE))
+    packed = np.unique(
+        np.concatenate([(p[0].astype(np.uint64) << np.uint64(32)) | p[1].astype(np.uint64) for p in pairs])
+    )
+    edges = np.empty(len(packed), dtype=_EDGE)
+    edges["left"], edges["right"] = packed >> np.uint64(32), packed & np.uint64(0xFFFFFFFF)
     if threshold is not None and len(edges):
         signature_file = np.memmap(signature_path, dtype=np.uint32, mode="r").reshape(-1, num_perm)
         keep = np.zeros(len(edges), dtype=bool)
@@ -131,6 +133,21 @@ def _verified_edges(
         edges = edges[keep]
     edges.tofile(out)
     return len(edges)
+
+
+def _take_rows(path: Path, rows: np.ndarray) -> pa.Table:
+    """The given rows (sorted) of an Arrow IPC stream, read batch by batch."""
+    parts = []
+    start = 0
+    with pa.ipc.open_stream(pa.memory_map(str(path))) as source:
+        schema = source.schema
+        for batch in source:
+            end = start + batch.num_rows
+            inside = rows[np.searchsorted(rows, start) : np.searchsorted(rows, end)] - start
+            if len(inside):
+                parts.append(batch.take(pa.array(inside)))
+            start = end
+    return pa.Table.from_batches(parts, schema=schema)
 
 
 @register
@@ -254,8 +271,7 @@ class NearDedup(CorpusStage):
         """One row per document in a cluster of two or more: its cluster and representative."""
         sizes = np.bincount(roots, minlength=len(roots))
         members = np.flatnonzero(sizes[roots] > 1)
-        meta = pa.ipc.open_stream(pa.memory_map(str(workdir / "documents.arrow"))).read_all()
-        meta = meta.take(pa.array(members))
+        meta = _take_rows(workdir / "documents.arrow", members)
         (workdir / "documents.arrow").unlink()
         member_roots = roots[members]
         representative = self._representatives(members, member_roots, meta)
