@@ -139,6 +139,7 @@ def test_presets_cite_fineweb2_and_merge_over_the_default() -> None:
 
 def test_thai_is_segmented_into_dictionary_words() -> None:
     pytest.importorskip("nlpo3")
+    pytest.importorskip("pythainlp")
     text = fixture("thai_news.txt")
     words = segmenter("thai")(text)
     assert "กรุงเทพมหานคร" in words and "เศรษฐกิจ" in words and "เป็น" in words
@@ -210,3 +211,11 @@ def test_batch_ngram_signals_equal_the_plain_definitions() -> None:
                 assert signals[f"top_{n}gram_frac"][d] == pytest.approx(expected, nan_ok=True), (d, n)
             else:
                 assert signals[f"dup_{n}gram_frac"][d] == pytest.approx(dup), (d, n)
+
+
+def test_lao_is_segmented_into_dictionary_words() -> None:
+    pytest.importorskip("nlpo3")
+    pytest.importorskip("laonlp")
+    words = segmenter("lao")("ພາສາລາວເປັນພາສາທາງການຂອງປະເທດລາວ ແລະ ໃຊ້ໃນໂຮງຮຽນ.")
+    assert words[:6] == ["ພາສາລາວ", "ເປັນ", "ພາສາ", "ທາງການ", "ຂອງ", "ປະເທດລາວ"]
+    assert words[-1] == "."
