@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from saring.core.accounting import StageStats
 from saring.core.runner import RunOptions, apply_stage
 from saring.stages.quality import Quality, QualityParams
-from saring.stages.quality.presets import RULES, load_preset
+from saring.stages.quality.presets import RULES, load_preset, preset_for_language
 from saring.stages.quality.repetition import ngram_signals
 from saring.stages.quality.words import segmenter, tokenize
 from saring.testing import make_batch, run_stages
@@ -102,6 +102,7 @@ def test_auto_preset_follows_the_language_signal() -> None:
     assert signals_of(batch, "preset") == ["ind_Latn", "zsm_Latn", "und", "und"]
     assert signals_of(batch, "language_score") == [0.9, 0.9, 0.0, None]
     assert batch.columns["removed_reason"] == [None, None, None, None]
+    assert preset_for_language("../ind_Latn", "und") == "und"  # a label is never a path
 
 
 def test_fixed_preset_checks_the_language_score_of_its_language() -> None:

@@ -7,6 +7,7 @@ Thresholds are named ``min_<signal>`` / ``max_<signal>``; a null threshold switc
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
@@ -14,6 +15,7 @@ from typing import Any, Literal
 from saring.resources import language_resource
 
 DEFAULT_PRESET = "und"
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(?:_[A-Z][a-z]{3})?")  # ind, ind_Latn: never a path
 FilterName = Literal["language", "gopher_repetition", "gopher_quality", "fineweb", "c4"]
 FILTERS: tuple[FilterName, ...] = ("language", "gopher_repetition", "gopher_quality", "fineweb", "c4")
 
@@ -133,6 +135,6 @@ def load_preset(name: str) -> Preset:
 @cache
 def preset_for_language(language: str | None, default: str) -> str:
     """The preset name for a document's language label, or ``default`` when there is none for it."""
-    if language and language_resource(language, "quality") is not None:
+    if language and _LANGUAGE_CODE.fullmatch(language) and language_resource(language, "quality") is not None:
         return language
     return default
