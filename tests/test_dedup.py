@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Sequence
 from pathlib import Path
 
 import pyarrow as pa
@@ -14,8 +15,9 @@ from saring.config import parse_pipeline
 from saring.core.accounting import StageStats
 from saring.core.batch import DocumentBatch, order_key
 from saring.core.runner import RunOptions, apply_stage, collect_keys
-from saring.core.stage import CorpusStage
+from saring.core.stage import CorpusStage, Stage
 from saring.stages.exact_dedup import ExactDedup, ExactDedupParams
+from saring.stages.length import Length
 from saring.stages.near_dedup import NearDedup, NearDedupParams
 from saring.stages.near_dedup.banding import candidate_probability, choose_banding
 from tests.conftest import output_bytes, read_output, write_jsonl
@@ -36,8 +38,10 @@ def chain_texts() -> dict[str, str]:
     return {"a": " ".join(a), "b": " ".join(b), "c": " ".join(c), "d": " ".join(words(4, 200))}
 
 
-def run_in_memory(stage: CorpusStage, texts: list[str], workdir: Path, workers: int = 1) -> DocumentBatch:
-    """collect (two shards) -> plan -> load_plan -> measure/decide, through the stage API."""
+def run_in_memory(
+    stage: CorpusStage, texts: list[str], workdir: Path, workers: int = 1, before: Sequence[Stage] = ()
+) -> DocumentBatch:
+    """(per-batch ``before`` stages,) collect (two shards) -> plan -> load_plan -> measure/decide."""
     options = RunOptions()
     half = len(texts) // 2
     batches, paths = [], []
@@ -53,6 +57,8 @@ def run_in_memory(stage: CorpusStage, texts: list[str], workdir: Path, workers: 
             }
             for i, t in enumerate(chunk)
         )
+        for earlier in before:
+            apply_stage(earlier, batch, StageStats(), options)
         keys = collect_keys(stage, batch, StageStats(), options)
         path = workdir / f"collect-{shard}.arrow"
         with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_stream(sink, stage.collect_schema()) as writer:
@@ -147,6 +153,17 @@ def test_keep_longest_picks_the_longest_member(tmp_path: Path) -> None:
     assert batch.signals["near_dedup.duplicate_of"][ids.index("doc-0-0")] == longest
     assert batch.signals["near_dedup.duplicate_of"][ids.index(longest)] is None
     assert batch.columns["removed_reason"][ids.index("doc-0-0")] == "near_duplicate"
+
+
+def test_keep_quality_uses_an_earlier_signal(tmp_path: Path) -> None:
+    base = words(9, 150)
+    texts = [" ".join(base[:120]), " ".join(words(10, 150)), " ".join(base)]
+    stage = NearDedup(NearDedupParams(keep="quality", quality_signal="length.chars"))
+    batch = run_in_memory(stage, texts, tmp_path, before=[Length()])
+    ids = batch.columns["id"]
+    best = ids[texts.index(" ".join(base))]  # the most characters
+    assert batch.signals["near_dedup.duplicate_of"][ids.index("doc-0-0")] == best
+    assert 0.7 < batch.signals["near_dedup.similarity"][ids.index("doc-0-0")] < 0.9
 
 
 def test_banding_reaches_the_asked_recall_at_the_threshold() -> None:
