@@ -199,6 +199,35 @@ def run_saring(documents: Path, output: Path, stages: str, lid: str) -> None:
     print(json.dumps({"docs": result.stats.documents_in, "lid": lid}))
 
 
+def thai_segmenters() -> list[list[object]]:
+    """PyThaiNLP's newmm (Python) against nlpO3's newmm (Rust) on the handmade Thai test fixture:
+    speed, and whether they split it the same way."""
+    import time
+
+    import nlpo3
+    from pythainlp.tokenize import word_tokenize
+
+    from saring.stages.quality.words import segmenter
+
+    text = (harness.REPO / "tests" / "fixtures" / "quality" / "thai_news.txt").read_text(encoding="utf-8") * 5
+    segmenter("thai")  # loads PyThaiNLP's word list into nlpO3 as "saring_thai"
+    engines = {
+        "pythainlp newmm": lambda: word_tokenize(text, engine="newmm"),
+        "nlpo3 newmm (saring)": lambda: nlpo3.segment(text, "saring_thai"),
+    }
+    reference = engines["pythainlp newmm"]()
+    rows = []
+    for name, run in engines.items():
+        run()
+        started, calls = time.process_time(), 0
+        while time.process_time() - started < 1.0:
+            run()
+            calls += 1
+        seconds = (time.process_time() - started) / calls
+        rows.append([name, len(text) / seconds / 1e6, run() == reference])
+    return rows
+
+
 # --- driver ---------------------------------------------------------------------------------------
 
 
@@ -361,6 +390,9 @@ def main() -> None:
             "First failing filter, LID + quality runs:",
             harness.markdown_table(["filter", "saring", "datatrove"], reason_rows),
         ]
+    )
+    report += "\n\nThai word segmentation (handmade fixture x 5, one core):\n\n" + harness.markdown_table(
+        ["segmenter", "M chars/s", "same words as PyThaiNLP"], thai_segmenters()
     )
     harness.RESULTS.mkdir(parents=True, exist_ok=True)
     (harness.RESULTS / "quality.md").write_text(report + "\n")
