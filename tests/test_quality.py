@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from saring.core.accounting import StageStats
 from saring.core.runner import RunOptions, apply_stage
+from saring.core.stage import DocView
 from saring.stages.quality import Quality, QualityParams
 from saring.stages.quality.presets import RULES, load_preset, preset_for_language
 from saring.stages.quality.repetition import ngram_signals
@@ -220,3 +221,19 @@ def test_lao_is_segmented_into_dictionary_words() -> None:
     words = segmenter("lao")("ພາສາລາວເປັນພາສາທາງການຂອງປະເທດລາວ ແລະ ໃຊ້ໃນໂຮງຮຽນ.")
     assert words[:6] == ["ພາສາລາວ", "ເປັນ", "ພາສາ", "ທາງການ", "ຂອງ", "ປະເທດລາວ"]
     assert words[-1] == "."
+
+
+def test_empty_documents_anywhere_in_a_batch() -> None:
+    stage = Quality(QualityParams(preset="ind_Latn"))
+    stage.setup()
+    batch = make_batch(["", "hello world", "   ", ""])
+    measured = stage.measure(DocView.of(batch, np.arange(4)))  # directly: no row-by-row retry hides errors
+    assert measured.signals["word_count"] == [0, 2, 0, 0]
+    assert measured.signals["mean_word_length"] == [None, 5.0, None, None]
+    # "hello world" is its own top bigram: 11 of 11 characters
+    assert stage.decide(measured.signals) == [
+        "gopher_quality:word_count",
+        "gopher_repetition:top_2gram_frac",
+        "gopher_quality:word_count",
+        "gopher_quality:word_count",
+    ]

@@ -132,8 +132,9 @@ class Tokens:
 
     def per_document_sum(self, values: np.ndarray) -> np.ndarray:
         """Sum of a per-token array within each document."""
-        sums = np.add.reduceat(values, self.offsets[:-1]) if len(values) else np.zeros(len(self.counts))
-        return np.where(self.counts > 0, sums, 0)
+        cumulative = np.zeros(len(values) + 1, dtype=values.dtype)
+        np.cumsum(values, out=cumulative[1:])
+        return cumulative[self.offsets[1:]] - cumulative[self.offsets[:-1]]
 
     def vocabulary_index(self, words: Sequence[str]) -> np.ndarray:
         """Per vocabulary entry, the position of its lower-cased form in ``words``, or -1."""
