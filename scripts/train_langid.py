@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
 MODEL_DIR = REPO / "src" / "saring" / "resources" / "models" / "langid"
 GROUP = ["ind_Latn", "zsm_Latn", "jav_Latn", "sun_Latn", "min_Latn"]
-LEXICON_CODES = ["ind", "zsm", "jav", "sun", "min"]
+LEXICON_CODES = GROUP
 TATOEBA = {
     "ind": "ind_Latn",
     "zsm": "zsm_Latn",

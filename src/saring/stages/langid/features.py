@@ -65,7 +65,7 @@ class NgramHasher:
 
 
 class Lexicon:
-    """Marker words per language (``languages/<code>/lexicon.yaml``); features are marker shares."""
+    """Marker words per language (``languages/<code>_<Script>/lexicon.yaml``); features are marker shares."""
 
     def __init__(self, codes: Sequence[str]) -> None:
         self.languages: list[str] = []
