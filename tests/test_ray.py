@@ -213,22 +213,42 @@ def test_a_plan_with_no_workers_to_borrow_from_reserves_its_own(ray_cluster, cor
     assert (tmp_path / "work" / "duplicates.arrow").exists()
 
 
+def run_cli(config: Path, corpus: Path, output: Path, *options: str) -> None:
+    saring = Path(sys.executable).with_name("saring")
+    inputs = [option for path in [str(corpus), *sample_inputs()] for option in ("-i", path)]
+    command = [str(saring), "run", str(config), *inputs, "-o", str(output), "-w", "2", "-q", *options]
+    # Ray >= 2.59 protects the clusters it starts with a token (~/.ray/auth_token); a driver must opt in.
+    env = {**os.environ, "RAY_AUTH_MODE": "token"}
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=180, env=env)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+
+
+def default_pipeline_file(folder: Path, engine: str = "local") -> Path:
+    config = folder / "pipeline.yaml"
+    config.write_text(
+        (Path(__file__).parents[1] / "src/saring/pipelines/default.yaml")
+        .read_text(encoding="utf-8")
+        .replace("kind: local", f"kind: {engine}")
+        .replace("batch_size: 512", "batch_size: 64"),
+        encoding="utf-8",
+    )
+    return config
+
+
 def test_cli_with_engine_in_yaml_starts_and_stops_its_own_ray(
     corpus: Path, local_output: Path, tmp_path: Path
 ):
     """``engine: {kind: ray}`` without an address: the run starts a private local Ray and stops it."""
-    config = tmp_path / "pipeline.yaml"
-    config.write_text(
-        (Path(__file__).parents[1] / "src/saring/pipelines/default.yaml")
-        .read_text(encoding="utf-8")
-        .replace("kind: local", "kind: ray")
-        .replace("batch_size: 512", "batch_size: 64"),
-        encoding="utf-8",
+    run_cli(default_pipeline_file(tmp_path, engine="ray"), corpus, tmp_path / "ray")
+    assert_same_output(local_output, tmp_path / "ray")
+
+
+def test_cli_joins_a_running_cluster_by_address(
+    ray_cluster, corpus: Path, local_output: Path, tmp_path: Path
+):
+    """``--engine ray --address HOST:PORT``: the run uses that cluster; its nodes must see the output."""
+    address = ray.get_runtime_context().gcs_address
+    run_cli(
+        default_pipeline_file(tmp_path), corpus, tmp_path / "ray", "--engine", "ray", "--address", address
     )
-    saring = Path(sys.executable).with_name("saring")
-    inputs = [option for path in [str(corpus), *sample_inputs()] for option in ("-i", path)]
-    output = ["-o", str(tmp_path / "ray")]
-    command = [str(saring), "run", str(config), *inputs, *output, "-w", "2", "-q"]
-    finished = subprocess.run(command, capture_output=True, text=True, timeout=180)
-    assert finished.returncode == 0, finished.stderr[-3000:]
     assert_same_output(local_output, tmp_path / "ray")
