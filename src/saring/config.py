@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from saring.core.registry import stage_class, stage_names
 from saring.core.stage import Stage
@@ -62,13 +62,35 @@ class LimitsSpec(_Strict):
     )
 
 
-class StageSpec(BaseModel):
+class StageSpec(_Strict):
     """One entry of ``stages:``: ``{stage: NAME, label: optional, ...params}``."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
     stage: str
     label: str | None = None
     params: dict[str, Any] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_params(cls, value: Any) -> Any:
+        """Accept parameters beside ``stage`` (as in YAML) as well as under ``params``."""
+        if isinstance(value, str):
+            return {"stage": value}
+        if isinstance(value, dict):
+            extra = {k: v for k, v in value.items() if k not in ("stage", "label", "params")}
+            if extra:
+                return {k: v for k, v in value.items() if k not in extra} | {
+                    "params": {**value.get("params", {}), **extra}
+                }
+        return value
+
+    @model_validator(mode="after")
+    def _known_stage(self) -> StageSpec:
+        try:
+            cls = stage_class(self.stage)
+        except KeyError:
+            raise ValueError(f"unknown stage {self.stage!r}; expected one of {stage_names()}") from None
+        cls.Params(**self.params)  # a ValidationError names the parameter
+        return self
 
     def build(self) -> Stage:
         cls = stage_class(self.stage)
