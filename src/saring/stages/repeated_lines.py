@@ -22,12 +22,14 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import regex
 import xxhash
 from pydantic import Field
 
 from saring.core.registry import register
 from saring.core.stage import CorpusStage, DocView, Measured, StageParams
+from saring.stages.near_dedup.minhash import splitmix64, string_hashes
 from saring.stages.near_dedup.partitions import (
     PartitionWriter,
     map_partitions,
@@ -35,8 +37,6 @@ from saring.stages.near_dedup.partitions import (
     read_partition,
 )
 
-_NOT_WORD = regex.compile(r"[^\p{L}\p{N}]+")
-_DIGIT = regex.compile(r"\p{N}")
 _SENTENCE_END = regex.compile(r"[.!?…。][\"'”’»)\]]*\s*$")
 _KEYS = pa.schema([("line_hash", pa.uint64()), ("host_hash", pa.uint64())])
 _ENTRY = np.dtype([("key", "<u8"), ("host", "<u8")])
@@ -51,8 +51,14 @@ class RepeatedLinesParams(StageParams):
     memory_budget_mb: float = Field(512, gt=0)
 
 
-def normalize_line(line: str) -> str:
-    return _NOT_WORD.sub(" ", _DIGIT.sub("0", line.casefold())).strip()
+def line_hashes(texts: list[str], min_chars: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Hash of every line (``text.split("\\n")``) of every text, whether the line counts (its normalized
+    form has at least ``min_chars`` characters), and the number of lines of each text."""
+    lines = pc.split_pattern(pa.array(texts, type=pa.large_string()), "\n")
+    digits = pc.replace_substring_regex(pc.utf8_lower(lines.flatten()), r"\p{N}", "0")
+    normalized = pc.utf8_trim(pc.replace_substring_regex(digits, r"[^\p{L}\p{N}]+", " "), " ")
+    counts = pc.greater_equal(pc.utf8_length(normalized), min_chars).to_numpy(zero_copy_only=False)
+    return string_hashes(normalized), counts, np.diff(lines.offsets.to_numpy())
 
 
 def _host(url: str | None) -> str:
@@ -92,27 +98,17 @@ class RepeatedLines(CorpusStage):
     def collect_schema(self) -> pa.Schema:
         return _KEYS
 
-    def _line_hashes(self, text: str) -> list[int | None]:
-        """The hash of each line (None for lines too short to count)."""
-        hashes: list[int | None] = []
-        for line in text.split("\n"):
-            normalized = normalize_line(line)
-            hashes.append(
-                xxhash.xxh3_64_intdigest(normalized.encode())
-                if len(normalized) >= self.params.min_chars
-                else None
-            )
-        return hashes
-
     def collect(self, docs: DocView) -> pa.Table:
-        lines: list[int] = []
-        hosts: list[int] = []
-        for text, url in zip(docs.texts, docs.column("url"), strict=True):
-            distinct = {h for h in self._line_hashes(text) if h is not None}
-            lines.extend(distinct)
-            hosts.extend([xxhash.xxh3_64_intdigest(_host(url).encode())] * len(distinct))
+        hashes, counts, per_doc = line_hashes(docs.texts, self.params.min_chars)
+        hosts = np.array(
+            [xxhash.xxh3_64_intdigest(_host(url).encode()) for url in docs.column("url")], np.uint64
+        )
+        doc = np.repeat(np.arange(len(docs), dtype=np.uint64), per_doc)[counts]
+        lines = hashes[counts]
+        # a line repeated inside one document counts once: one row per distinct (document, line)
+        _, first = np.unique(splitmix64(lines ^ splitmix64(doc)), return_index=True)
         return pa.table(
-            {"line_hash": pa.array(lines, pa.uint64()), "host_hash": pa.array(hosts, pa.uint64())},
+            {"line_hash": pa.array(lines[first]), "host_hash": pa.array(hosts[doc[first]])},
             schema=_KEYS,
         )
 
@@ -145,25 +141,23 @@ class RepeatedLines(CorpusStage):
     def load_plan(self, workdir: Path) -> None:
         self._repeated = np.load(workdir / "repeated_lines.npy")
 
-    def _is_repeated(self, hashes: list[int | None]) -> np.ndarray:
-        values = np.array([h if h is not None else 0 for h in hashes], dtype=np.uint64)
-        index = np.minimum(np.searchsorted(self._repeated, values), max(len(self._repeated) - 1, 0))
-        known = np.array([h is not None for h in hashes], dtype=bool)
-        if len(self._repeated) == 0:
-            return np.zeros(len(hashes), dtype=bool)
-        return known & (self._repeated[index] == values)
-
     def measure(self, docs: DocView) -> Measured:
+        hashes, counts, per_doc = line_hashes(docs.texts, self.params.min_chars)
+        repeated = counts.copy()
+        if len(self._repeated):
+            found = np.minimum(np.searchsorted(self._repeated, hashes), len(self._repeated) - 1)
+            repeated &= self._repeated[found] == hashes
+        else:
+            repeated[:] = False
+        line_of_doc = np.repeat(np.arange(len(docs)), per_doc)
+        first_line = np.concatenate(([0], np.cumsum(per_doc)))
+        removals: list[list[tuple[int, str]]] = [[] for _ in docs.texts]
         short = self.params.short_line_words
-        removals: list[list[tuple[int, str]]] = []
-        for text in docs.texts:
-            lines = text.split("\n")
-            repeated = self._is_repeated(self._line_hashes(text))
-            removals.append(
-                [
-                    (i, "repeated_line")
-                    for i in np.flatnonzero(repeated).tolist()
-                    if not (len(lines[i].split()) < short and _SENTENCE_END.search(lines[i]))
-                ]
-            )
+        hits = np.flatnonzero(repeated)
+        for doc in np.unique(line_of_doc[hits]).tolist():
+            lines = docs.texts[doc].split("\n")
+            for index in (hits[line_of_doc[hits] == doc] - first_line[doc]).tolist():
+                line = lines[index]
+                if not (len(line.split()) < short and _SENTENCE_END.search(line)):
+                    removals[doc].append((index, "repeated_line"))
         return Measured(signals={"repeated_lines": [len(r) for r in removals]}, line_removals=removals)

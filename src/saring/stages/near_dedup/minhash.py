@@ -77,11 +77,11 @@ def normalized_tokens(texts: list[str]) -> pa.ListArray:
     return pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), flat.filter(nonempty))
 
 
-def _token_hashes(tokens: pa.Array) -> np.ndarray:
-    """A 64-bit hash of every token: xxh3 of each distinct token of the batch (pyarrow dictionary)."""
-    encoded = pc.dictionary_encode(tokens)
+def string_hashes(strings: pa.Array) -> np.ndarray:
+    """A 64-bit hash of every string: xxh3 of each distinct string of the array (pyarrow dictionary)."""
+    encoded = pc.dictionary_encode(strings)
     distinct = encoded.dictionary.cast(pa.large_binary()).to_pylist()
-    hashes = np.fromiter((xxhash.xxh3_64_intdigest(token) for token in distinct), np.uint64, len(distinct))
+    hashes = np.fromiter((xxhash.xxh3_64_intdigest(value) for value in distinct), np.uint64, len(distinct))
     return hashes[encoded.indices.to_numpy(zero_copy_only=False)]
 
 
@@ -113,7 +113,7 @@ def shingle(texts: list[str], kind: Literal["word", "char"], n: int) -> Shingles
     """Shingle hashes of each text: word n-grams or character n-grams of the normalized text."""
     tokens = normalized_tokens(texts)
     if kind == "word":
-        values, lengths = _token_hashes(tokens.flatten()), np.diff(tokens.offsets.to_numpy())
+        values, lengths = string_hashes(tokens.flatten()), np.diff(tokens.offsets.to_numpy())
     else:
         values, lengths = _char_values(pc.binary_join(tokens, pa.scalar(" ", pa.large_string())))
     return _window_hashes(values, np.cumsum(lengths), n)
