@@ -90,7 +90,7 @@ def actor_resources(pipeline: Pipeline) -> tuple[float, int]:
     """CPUs and memory (bytes) one worker reserves: its stages run in turn but stay loaded together."""
     stages = pipeline.build_stages()
     cpus = max((stage.num_cpus for stage in stages), default=1.0)
-    return cpus, sum(stage.memory_mb for stage in stages) * _MB
+    return cpus, int(sum(stage.memory_mb for stage in stages) * _MB)
 
 
 class RayExecutor:
@@ -231,7 +231,7 @@ class RayExecutor:
         little memory there, or none exist yet, they are released and the task reserves its own.
         """
         held = self._held_on_busiest_node()
-        if held is not None and held[2] >= stage.memory_mb * _MB:
+        if held is not None and held[2] >= int(stage.memory_mb * _MB):
             node, cpus, _memory = held
             strategy = NodeAffinitySchedulingStrategy(node, soft=True)
             options: dict[str, Any] = {"num_cpus": 0, "scheduling_strategy": strategy}
@@ -239,7 +239,7 @@ class RayExecutor:
             self._release_workers()
             largest_node = max(int(node["Resources"].get("CPU", 1)) for node in self._alive_nodes())
             cpus = max(1, min(workers, largest_node))
-            options = {"num_cpus": cpus, "memory": stage.memory_mb * _MB or None}
+            options = {"num_cpus": cpus, "memory": int(stage.memory_mb * _MB) or None}
         task = ray.remote(_plan).options(max_retries=ACTOR_RESTARTS, **options)
         ray.get(task.remote(stage, collected, plan_dir, max(1, int(cpus))))
 
