@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import uuid
 from collections import Counter, deque
 from collections.abc import Iterator
@@ -169,7 +170,7 @@ class RayExecutor:
         fits = 0
         for node in self._alive_nodes():
             resources = node["Resources"]
-            by_cpu = int(resources.get("CPU", 0) // self.cpus) if self.cpus else len(self._actors) + 1
+            by_cpu = int(resources.get("CPU", 0) // self.cpus) if self.cpus else sys.maxsize
             by_memory = int(resources.get("memory", 0) // self.memory) if self.memory else by_cpu
             fits += min(by_cpu, by_memory)
         if fits == 0:
