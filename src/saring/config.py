@@ -48,6 +48,9 @@ class EngineSpec(_Strict):
     workers: int = Field(0, ge=0, description="worker processes; 0 means one per CPU core")
     batch_size: int = Field(512, ge=1, le=1_000_000)
     address: str | None = None  # Ray cluster address; None starts a local Ray
+    work_dir: str | None = Field(
+        None, description="intermediate files; default OUTPUT/_work (local output) or a temporary folder"
+    )
 
 
 class LimitsSpec(_Strict):

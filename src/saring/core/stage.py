@@ -80,7 +80,7 @@ class Stage:
     Params: ClassVar[type[StageParams]] = StageParams
     #: Resources a distributed engine may reserve per worker running this stage.
     num_cpus: ClassVar[float] = 1.0
-    memory_mb: ClassVar[int] = 500
+    memory_mb: ClassVar[int] = 100
 
     def __init__(self, params: StageParams | None = None, label: str | None = None) -> None:
         self.params = params if params is not None else self.Params()

@@ -76,7 +76,7 @@ def resolve_workers(requested: int) -> int:
 
 def _fingerprint(pipeline: Pipeline, shards: list[Shard]) -> str:
     """What makes two runs the same run (worker count and engine do not change the output)."""
-    config = pipeline.model_dump(mode="json", exclude={"engine": {"workers", "kind", "address"}})
+    config = pipeline.model_dump(mode="json", exclude={"engine": {"workers", "kind", "address", "work_dir"}})
     listing = []
     for shard in shards:
         try:
@@ -100,7 +100,9 @@ def _versions() -> dict[str, str]:
     return found
 
 
-def _work_root(store: OutputStore, fingerprint: str) -> Path:
+def _work_root(store: OutputStore, fingerprint: str, configured: str | None) -> Path:
+    if configured is not None:
+        return Path(configured) / f"saring-work-{fingerprint[:16]}"
     if store.local:
         return Path(store.root) / "_work"
     return Path(tempfile.gettempdir()) / f"saring-work-{fingerprint[:16]}"
@@ -144,7 +146,7 @@ def run_pipeline(
     shards = plan_shards(pipeline.inputs)
     store = OutputStore(pipeline.output.path)
     fingerprint = _fingerprint(pipeline, shards)
-    work = _work_root(store, fingerprint)
+    work = _work_root(store, fingerprint, pipeline.engine.work_dir)
     if _prepare_output(store, work, fingerprint, overwrite):
         log(f"resuming the interrupted run in {store.display()}")
     layout = WorkLayout(work)
