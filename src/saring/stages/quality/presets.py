@@ -3,12 +3,14 @@
 A preset is ``resources/languages/<code>/quality.yaml``; the ``und`` (undetermined language) preset
 holds the defaults every other preset starts from, so a language file names only what differs.
 Thresholds are named ``min_<signal>`` / ``max_<signal>``; a null threshold switches that check off.
+Where this project re-tuned a published threshold, ``fineweb2_thresholds`` keeps the published value
+(``eval/quality.py`` compares both).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any, Literal
 
@@ -85,23 +87,18 @@ class Preset:
     stop_words: frozenset[str]
     thresholds: dict[str, float | None]
     c4_require_terminal_punct: bool
+    published: dict[str, float | None] = field(default_factory=dict)
 
     def with_overrides(self, filters: dict[str, bool], thresholds: dict[str, float | None]) -> Preset:
         if not filters and not thresholds:
             return self
-        return Preset(
-            name=self.name,
-            source=self.source,
-            word_segmenter=self.word_segmenter,
-            filters={**self.filters, **filters},
-            stop_words=self.stop_words,
-            thresholds={**self.thresholds, **thresholds},
-            c4_require_terminal_punct=self.c4_require_terminal_punct,
+        return replace(
+            self, filters={**self.filters, **filters}, thresholds={**self.thresholds, **thresholds}
         )
 
 
 def _check(name: str, data: dict[str, Any]) -> None:
-    unknown = set(data.get("thresholds", {})) - THRESHOLD_NAMES
+    unknown = (set(data.get("thresholds", {})) | set(data.get("fineweb2_thresholds", {}))) - THRESHOLD_NAMES
     if unknown:
         raise ValueError(f"quality preset {name}: unknown thresholds {sorted(unknown)}")
     bad_filters = set(data.get("filters", {})) - set(FILTERS)
@@ -129,6 +126,7 @@ def load_preset(name: str) -> Preset:
         c4_require_terminal_punct=data.get(
             "c4_require_terminal_punct", base.get("c4_require_terminal_punct", True)
         ),
+        published=data.get("fineweb2_thresholds", {}),
     )
 
 

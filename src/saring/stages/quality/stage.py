@@ -53,6 +53,12 @@ class QualityParams(StageParams):
     default_preset: str = DEFAULT_PRESET
     language_signal: str = "langid.language"
     score_signal: str = "langid.score"
+    #: which model gave the label; when it is ``group_resolver`` (the close-language discriminator, whose
+    #: score only ranks ind/zsm/jav/sun/min against each other), the language score is instead
+    #: ``group_share_signal``: the share of the text the first pass (lid.176) puts in that group
+    resolver_signal: str = "langid.resolved_by"
+    group_resolver: str = "discriminator"
+    group_share_signal: str = "langid.main_language_share"
     #: switch filters on or off over the preset (``{c4: true}``)
     filters: dict[FilterName, bool] = Field(default_factory=dict)
     #: override preset thresholds (``{max_dup_line_frac: 0.3}``; null switches a check off)
@@ -120,13 +126,27 @@ class Quality(Stage):
         return [preset_for_language(label, default) for label in docs.signal(self.params.language_signal)]
 
     def _language_scores(self, docs: DocView, names: list[str]) -> list[float | None]:
-        """The language model's score for the preset's language: its score when the document is
-        labelled with that language, 0 when labelled with another, None without a label."""
+        """How surely the document is in its preset's language: 0 when labelled with another language,
+        None without a label; else the language model's score, or, when the close-language discriminator
+        chose the label, the first pass's share of the text in the close group (the discriminator's
+        probability says ind rather than zsm, not whether the text is language at all: an Indonesian
+        article at ind 0.6 / zsm 0.4 is sure Malay-or-Indonesian text)."""
         labels = docs.signal(self.params.language_signal)
         scores = docs.signal(self.params.score_signal)
+        resolvers = docs.signal(self.params.resolver_signal)
+        shares = docs.signal(self.params.group_share_signal)
+        by_group = self.params.group_resolver
         return [
-            None if label is None or score is None else float(score) if label == name else 0.0
-            for label, score, name in zip(labels, scores, names, strict=True)
+            None
+            if label is None or score is None
+            else 0.0
+            if label != name
+            else float(share)
+            if resolver == by_group and share is not None
+            else float(score)
+            for label, score, resolver, share, name in zip(
+                labels, scores, resolvers, shares, names, strict=True
+            )
         ]
 
     def _stop_words(self, tokens: Tokens, names: list[str]) -> np.ndarray:
