@@ -84,11 +84,26 @@ def test_thresholds_for_the_report() -> None:
     assert "c4_sentences" not in lines  # C4 is off for Indonesian
 
 
-def _with_language(texts: list[str], labels: list[str | None], scores: list[float | None]):
+def _with_language(
+    texts: list[str],
+    labels: list[str | None],
+    scores: list[float | None],
+    resolved_by: list[str] | None = None,
+    shares: list[float] | None = None,
+):
     batch = make_batch(texts)
     rows = list(range(len(texts)))
     batch.set_signal("langid.language", pa.string(), rows, labels)
     batch.set_signal("langid.score", pa.float32(), rows, scores)
+    if resolved_by is not None:
+        batch.set_signal("langid.resolved_by", pa.string(), rows, resolved_by)
+        batch.set_signal("langid.main_language_share", pa.float32(), rows, shares)
+    return batch
+
+
+def _run(stage: Quality, batch):
+    stage.setup()
+    apply_stage(stage, batch, StageStats(), RunOptions())
     return batch
 
 
@@ -237,3 +252,49 @@ def test_empty_documents_anywhere_in_a_batch() -> None:
         "gopher_quality:word_count",
         "gopher_quality:word_count",
     ]
+
+
+def test_clean_indonesian_news_with_numbers_is_kept() -> None:
+    """Dates, amounts and quotes lower the share of tokens with a letter below FineWeb-2's 0.805."""
+    news = fixture("news_numbers_ind.txt")
+    batch = run_stages([Quality(QualityParams(preset="ind_Latn"))], [news])
+    assert 0.70 <= signals_of(batch, "alpha_words_ratio")[0] < 0.805
+    assert batch.columns["removed_reason"] == [None]
+    published = load_preset("ind_Latn").published
+    assert published == {"min_alpha_words_ratio": 0.805}
+    strict = run_stages([Quality(QualityParams(preset="ind_Latn", thresholds=published))], [news])
+    assert strict.columns["removed_reason"] == ["gopher_quality:alpha_words_ratio"]
+
+
+def test_discriminator_labels_are_scored_by_the_close_group_share() -> None:
+    """ind 0.6 / zsm 0.4 from the discriminator is sure Malay-or-Indonesian text: kept; the same score
+    from lid.176 itself, or a page whose text lid.176 mostly puts outside the group, is not."""
+    news = fixture("news_numbers_ind.txt")
+    batch = _with_language(
+        [news] * 4,
+        ["ind_Latn", "ind_Latn", "ind_Latn", "zsm_Latn"],
+        [0.6, 0.6, 0.6, 0.6],
+        resolved_by=["discriminator", "fasttext", "discriminator", "discriminator"],
+        shares=[1.0, 1.0, 0.3, 1.0],
+    )
+    _run(Quality(), batch)
+    assert signals_of(batch, "language_score") == pytest.approx([1.0, 0.6, 0.3, 1.0])
+    assert batch.columns["removed_reason"] == [
+        None,
+        "language:language_score",
+        "language:language_score",
+        None,
+    ]
+    fixed = _with_language([news], ["zsm_Latn"], [0.99], resolved_by=["discriminator"], shares=[1.0])
+    assert _run(Quality(QualityParams(preset="ind_Latn")), fixed).columns["removed_reason"] == [
+        "language:language_score"  # a fixed preset still wants its own language
+    ]
+
+
+def test_junk_is_still_removed_with_sure_group_text() -> None:
+    texts = [fixture(n) for n in ("spam_repetitive.txt", "link_list.txt", "no_stop_words.txt")]
+    for code in ("ind_Latn", "zsm_Latn"):
+        batch = _with_language(
+            texts, [code] * 3, [0.55] * 3, resolved_by=["discriminator"] * 3, shares=[1.0] * 3
+        )
+        assert None not in _run(Quality(), batch).columns["removed_reason"]
