@@ -53,11 +53,11 @@ def _nfkc(texts: list[str]) -> pa.Array:
     whitespace split) without the cost of NFKC.
     """
     texts = [text.replace("\xa0", " ") if "\xa0" in text else text for text in texts]
-    array = pa.array(texts, type=pa.large_string())
-    changed = [not unicodedata.is_normalized("NFKC", text) for text in texts]
-    if not any(changed):
-        return array
-    return pc.if_else(pa.array(changed), pc.utf8_normalize(array, "NFKC"), array)
+    normalized = [
+        text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
+        for text in texts
+    ]
+    return pa.array(normalized, type=pa.large_string())
 
 
 def normalized_tokens(texts: list[str]) -> pa.ListArray:
@@ -146,11 +146,13 @@ def signatures(shingles: Shingles, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if not present.any():
         return out
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))[present]
+    minima = np.empty((len(a), len(starts)), dtype=np.uint32)  # one contiguous row per hash function
     hashed = np.empty(len(shingles.hashes), dtype=np.uint64)
     shift = np.uint64(32)
-    for column, (multiplier, offset) in enumerate(zip(a, b, strict=True)):
+    for row, (multiplier, offset) in enumerate(zip(a, b, strict=True)):
         np.multiply(shingles.hashes, multiplier, out=hashed)
         hashed += offset
         hashed >>= shift
-        out[present, column] = np.minimum.reduceat(hashed, starts)
+        minima[row] = np.minimum.reduceat(hashed, starts)
+    out[present] = minima.T
     return out
