@@ -289,9 +289,16 @@ def test_budget_is_spread_over_parts_and_unbounded_reads_all(tmp_path):
     assert Counter(i.split("-")[1][:5] for i in ids) == {"00000": 4, "00001": 3, "00002": 5}
 
 
-def test_report_of_a_real_default_run_without_optional_signals(tmp_path):
+def test_report_of_a_real_default_run(tmp_path):
+    article = (
+        "Pemerintah daerah menyiapkan anggaran untuk memperbaiki jalan dan jembatan yang rusak.\n"
+        "Kepala dinas mengatakan kepada wartawan bahwa pekerjaan dimulai pada pekan depan.\n"
+        "Warga berharap perbaikan selesai sebelum musim hujan karena jalan itu dipakai anak sekolah.\n"
+        "Dinas juga akan membersihkan saluran air yang tersumbat sampah agar genangan tidak terulang lagi.\n"
+        "Anggaran perbaikan berasal dari dana darurat yang disetujui dewan dalam rapat paripurna kemarin."
+    )
     lines = [
-        json.dumps({"id": f"d{i}", "text": f"kata kata {i % 4} yang cukup banyak untuk lolos", "url": None})
+        json.dumps({"id": f"d{i}", "text": f"{article}\nCatatan redaksi nomor {i % 4}.", "url": None})
         for i in range(20)
     ]
     lines += [json.dumps(doc) for doc in HOSTILE] + ["not json <script>window.__pwned=1</script>"]
@@ -304,7 +311,7 @@ def test_report_of_a_real_default_run_without_optional_signals(tmp_path):
         saring.run(pipeline, inputs=[str(source)], output=str(out), workers=1, dry_run=dry_run)
         html = write_report(out).read_text()
         ids = _section_ids(html)
-        assert "languages" not in ids and "lines" not in ids and "hosts" in ids
+        assert "languages" in ids and "hosts" in ids
         assert {"funnel", "removals", "signals", "duplicates", "samples", "quarantine"} <= set(ids)
         assert "exact_dedup: duplicate_text" in html and "length.words" in html
         assert not re.search(r"<\s*script", html, re.I)
