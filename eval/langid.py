@@ -17,15 +17,17 @@ import random
 import subprocess
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
+import regex  # noqa: E402
 import train_langid as data  # noqa: E402
 
+WORD = regex.compile(r"[\p{L}\p{M}]+")
 LINGUA_PYTHON = REPO / "benchmarks" / ".venv-lingua" / "bin" / "python"
 LINGUA_SCRIPT = """
 import json, sys, time
@@ -107,7 +109,7 @@ def lingua_labeler(texts: Sequence[str]) -> tuple[list[str], float]:
     return labels, result["seconds"]
 
 
-def table(name: str, items: Sequence[tuple[str, str]], systems: dict[str, Labeler]) -> None:
+def table(name: str, items: Sequence[tuple[str, str]], systems: dict[str, Labeler]) -> list[str]:
     texts = [t for t, _ in items]
     gold = [g for _, g in items]
     results = {system: labeler(texts) for system, labeler in systems.items()}
@@ -137,6 +139,36 @@ def table(name: str, items: Sequence[tuple[str, str]], systems: dict[str, Labele
         if p != g:
             confusion[g][p] += 1
     print("saring errors (gold -> predicted: count):", {g: dict(c) for g, c in confusion.items()})
+    return results["saring"][0]
+
+
+def distinguishing_words(min_count: int = 3) -> set[str]:
+    """Words that tell ind from zsm: lexicon markers, and words of the training split seen at least
+    ``min_count`` times in one language and never in the other."""
+    from saring.resources import language_resource
+
+    counts: dict[str, Counter[str]] = {"ind_Latn": Counter(), "zsm_Latn": Counter()}
+    for item in data.load_corpus():
+        if item.split == "train" and item.label in counts:
+            counts[item.label].update(WORD.findall(item.text.lower()))
+    ind, zsm = counts["ind_Latn"], counts["zsm_Latn"]
+    found = {w for w, n in ind.items() if n >= min_count and w not in zsm}
+    found |= {w for w, n in zsm.items() if n >= min_count and w not in ind}
+    for code in counts:
+        found |= {str(w) for w in language_resource(code, "lexicon")["markers"]}
+    return found
+
+
+def explain_errors(items: Sequence[tuple[str, str]], predicted: Sequence[str]) -> None:
+    """How many ind/zsm sentence errors hold no word that distinguishes the two languages at all."""
+    words = distinguishing_words()
+    for language, rival in (("ind_Latn", "zsm_Latn"), ("zsm_Latn", "ind_Latn")):
+        errors = [t for (t, g), p in zip(items, predicted, strict=True) if g == language and p == rival]
+        telling = [t for t in errors if words & set(WORD.findall(t.lower()))]
+        print(
+            f"{language} sentences labelled {rival}: {len(errors)}; {len(telling)} contain a distinguishing "
+            f"word, {len(errors) - len(telling)} contain none"
+        )
 
 
 def main() -> int:
@@ -153,7 +185,9 @@ def main() -> int:
     else:
         print(f"lingua not installed at {LINGUA_PYTHON}: its column is skipped")
     for name, items in sets.items():
-        table(name, items, systems)
+        predicted = table(name, items, systems)
+        if name == "sentences":
+            explain_errors(items, predicted)
     return 0
 
 

@@ -47,8 +47,12 @@ NUSAX = {
 #: Languages outside the group the discriminator learns to send back as ``other``.
 OTHER_SOURCES = {"eng_Latn", "tgl_Latn", "vie_Latn"}
 TEST_PERCENT = 30
+#: Sentences drawn from each training article as extra short texts (news sentences, outlet variety).
+SENTENCES_PER_ARTICLE = 8
 DISCRIMINATOR_CHARS = 1500
-HASH_BITS = 18
+HASH_BITS = 16
+#: Texts of at most this many prepared characters go to the sentence model.
+SHORT_CHARS = 250
 SENTENCE_END = regex.compile(r"(?<=[.!?])\s+(?=[\p{Lu}\"“])")
 csv.field_size_limit(1 << 26)
 
@@ -127,91 +131,135 @@ def pseudo_documents(sentences: list[str], count: int, rng: random.Random) -> li
     return ["\n".join(rng.sample(sentences, min(len(sentences), rng.randint(5, 12)))) for _ in range(count)]
 
 
-def training_texts(items: Iterable[Item], rng: random.Random) -> tuple[list[str], list[str]]:
+@dataclass(frozen=True)
+class TrainingSet:
+    texts: list[str]
+    labels: list[str]
+    #: Where each text comes from (source and kind): every origin of a class weighs the same in training.
+    origins: list[str]
+
+    def add(self, text: str, label: str, origin: str) -> None:
+        self.texts.append(text)
+        self.labels.append(label)
+        self.origins.append(origin)
+
+    def sample_weights(self, rows: np.ndarray) -> np.ndarray:
+        """Weights of the selected rows giving each origin of a class an equal share of that class."""
+        labels = np.array(self.labels)[rows].tolist()
+        origins = np.array(self.origins)[rows].tolist()
+        per_origin = Counter(zip(labels, origins, strict=True))
+        per_label = Counter(labels)
+        origins_of = Counter(label for label, _ in per_origin)
+        return np.array(
+            [
+                per_label[label] / (origins_of[label] * per_origin[label, origin])
+                for label, origin in zip(labels, origins, strict=True)
+            ]
+        )
+
+
+def training_texts(items: Iterable[Item], rng: random.Random) -> TrainingSet:
     """Texts and discriminator classes: sentences, articles, sentences drawn from articles, pseudo-docs."""
-    texts: list[str] = []
-    labels: list[str] = []
+    out = TrainingSet([], [], [])
     sentences_by_label: dict[str, list[str]] = {}
     for item in items:
         label = item.label if item.label in GROUP else "other"
         if item.label not in GROUP and item.label not in OTHER_SOURCES:
             continue
-        texts.append(item.text)
-        labels.append(label)
+        out.add(item.text, label, f"{item.source}/{item.kind}")
         if item.kind == "document":
             drawn = sentences_of(item.text)
-            for sentence in rng.sample(drawn, min(3, len(drawn))):
-                texts.append(sentence)
-                labels.append(label)
+            for sentence in rng.sample(drawn, min(SENTENCES_PER_ARTICLE, len(drawn))):
+                out.add(sentence, label, f"{item.source}/sentence")
         else:
             sentences_by_label.setdefault(label, []).append(item.text)
     for label in ("jav_Latn", "sun_Latn", "min_Latn", "other"):
         for document in pseudo_documents(sentences_by_label[label], 300, rng):
-            texts.append(document)
-            labels.append(label)
-    return texts, labels
+            out.add(document, label, "pseudo-document")
+    return out
 
 
-def feature_matrix(texts: list[str], discriminator_chars: int = DISCRIMINATOR_CHARS):
-    """Sparse rows as the runtime sees them: n-gram counts / n-gram total, then lexicon shares."""
+def feature_matrix(texts: list[str]):
+    """Sparse rows as the runtime sees them (n-gram counts / n-gram total, then lexicon shares), and the
+    length of each prepared text (which picks its regime)."""
     from scipy import sparse
 
     from saring.stages.langid.features import Lexicon, NgramHasher, prepare
 
-    hasher, lexicon = NgramHasher(bits=HASH_BITS), Lexicon(LEXICON_CODES)
-    prepared = [prepare(t, discriminator_chars) for t in texts]
-    buckets, docs, counts = hasher.hash_batch(prepared)
-    values = 1.0 / counts[docs]
+    hasher = NgramHasher(bits=HASH_BITS)
+    lexicon = Lexicon(LEXICON_CODES, hasher)
+    prepared = [prepare(t, DISCRIMINATOR_CHARS) for t in texts]
+    batch = hasher.hash_batch(prepared)
+    buckets = np.concatenate([b for b, _ in batch.groups])
+    docs = np.concatenate([d for _, d in batch.groups])
+    values = 1.0 / np.maximum(batch.counts, 1)[docs]
     ngrams = sparse.csr_matrix(
         (values, (docs, buckets)), shape=(len(texts), 1 << HASH_BITS), dtype=np.float32
     )
-    shares = sparse.csr_matrix(lexicon.shares(prepared))
-    return sparse.hstack([ngrams, shares], format="csr"), hasher, lexicon
+    shares = sparse.csr_matrix(lexicon.shares(batch, len(texts)))
+    lengths = np.array([len(p) for p in prepared])
+    return sparse.hstack([ngrams, shares], format="csr"), lengths, hasher, lexicon
+
+
+def fit(matrix, labels: np.ndarray, sample_weight: np.ndarray | None = None):
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=100.0, max_iter=1000, class_weight="balanced")
+    return model.fit(matrix, labels, sample_weight=sample_weight)
 
 
 def main() -> int:
     if not DATA.exists():
         print(f"no dev data at {DATA}; nothing to train")
         return 0
-    from sklearn.linear_model import LogisticRegression
-
     rng = random.Random(13)
     corpus = load_corpus()
     train = [i for i in corpus if i.split == "train"]
     test = [i for i in corpus if i.split == "test" and i.label in GROUP]
-    texts, labels = training_texts(train, rng)
-    print("training texts per class:", dict(sorted(Counter(labels).items())))
-    matrix, hasher, lexicon = feature_matrix(texts)
-    model = LogisticRegression(C=100.0, max_iter=1000, class_weight="balanced")
-    model.fit(matrix, labels)
+    training = training_texts(train, rng)
+    labels = np.array(training.labels)
+    print("training texts per class:", dict(sorted(Counter(training.labels).items())))
+    matrix, lengths, hasher, lexicon = feature_matrix(training.texts)
+    short = lengths <= SHORT_CHARS
+    # Short texts: a sentence model, every data origin of a class weighing the same (conversational
+    # Tatoeba and NusaX as much as news sentences). Longer texts: a model fitted to everything.
+    models = [fit(matrix[short], labels[short], training.sample_weights(short)), fit(matrix, labels)]
+    classes = [str(c) for c in models[0].classes_]
+    assert all(list(m.classes_) == classes for m in models)
 
     width = 1 << HASH_BITS
-    classes = [str(c) for c in model.classes_]
     MODEL_DIR.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
         MODEL_DIR / "discriminator.npz",
-        ngram_weights=model.coef_[:, :width].T.astype(np.float16),
-        lexicon_weights=model.coef_[:, width:].T.astype(np.float32),
-        bias=model.intercept_.astype(np.float32),
+        ngram_weights=np.stack([m.coef_[:, :width].T for m in models]).astype(np.float16),
+        lexicon_weights=np.stack([m.coef_[:, width:].T for m in models]).astype(np.float32),
+        bias=np.stack([m.intercept_ for m in models]).astype(np.float32),
         classes=np.array(classes),
         lexicon_codes=np.array(LEXICON_CODES),
         lexicon_fingerprint=np.array(lexicon.fingerprint()),
-        config=np.array([hasher.bits, hasher.min_order, hasher.max_order, DISCRIMINATOR_CHARS]),
+        config=np.array([hasher.bits, hasher.min_order, hasher.max_order, DISCRIMINATOR_CHARS, SHORT_CHARS]),
     )
 
+    from saring.stages.langid.discriminator import Discriminator
+
+    discriminator = Discriminator.load(MODEL_DIR / "discriminator.npz")
     held_out = {}
     for kind in ("sentence", "document"):
         items = [i for i in test if i.kind == kind]
-        predicted = model.predict(feature_matrix([i.text for i in items])[0])
+        predicted, _ = discriminator.predict([i.text for i in items])
         for label in GROUP:
             hits = [p == i.label for p, i in zip(predicted, items, strict=True) if i.label == label]
             if hits:
                 held_out[f"{kind}/{label}"] = {"n": len(hits), "accuracy": round(float(np.mean(hits)), 4)}
     metrics = {
-        "model": "logistic regression (scikit-learn, C=100, balanced classes) over hashed byte 1-5-grams "
-        f"(2^{HASH_BITS} buckets, first {DISCRIMINATOR_CHARS} chars) + lexicon marker shares",
+        "model": "two logistic regressions (scikit-learn, C=100, balanced classes) over hashed byte "
+        f"1-5-grams + word unigrams and pairs (2^{HASH_BITS} buckets, first {DISCRIMINATOR_CHARS} chars) "
+        f"+ lexicon marker shares: one for texts of at most {SHORT_CHARS} prepared chars, fitted to the "
+        "short training texts with every data origin of a class weighing the same, one for longer texts, "
+        "fitted to all training texts",
         "classes": classes,
-        "training_texts": dict(sorted(Counter(labels).items())),
+        "training_texts": dict(sorted(Counter(training.labels).items())),
+        "short_training_texts": dict(sorted(Counter(labels[short].tolist()).items())),
         "data": {
             "lid-tatoeba-laser": "ind, zsm, jav sentences; eng/tgl/vie as 'other'; 70/30 by sentence",
             "lid-nusax-mt": "indonesian, javanese, sundanese, minangkabau, english columns; "

