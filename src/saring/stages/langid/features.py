@@ -67,6 +67,10 @@ class _SpanHasher:
     def __call__(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
         return (self.prefix[ends] - self.prefix[starts]) * self.powers[ends - 1]
 
+    def all_of_length(self, length: int) -> np.ndarray:
+        """Hashes of every span of ``length`` bytes, by start position (slices, no gathers)."""
+        return (self.prefix[length:] - self.prefix[:-length]) * self.powers[length - 1 :]
+
 
 @dataclass(frozen=True)
 class NgramHasher:
@@ -92,11 +96,10 @@ class NgramHasher:
         doc = np.repeat(np.arange(len(prepared), dtype=np.int64), lengths)
         spans = _SpanHasher(data)
         groups = []
-        positions = np.arange(len(data), dtype=np.int64)
-        for order in range(self.min_order, self.max_order + 1):
-            starts = positions[: max(len(data) - order + 1, 0)]
-            starts = starts[doc[starts] == doc[starts + order - 1]]
-            groups.append((self.bucket(spans(starts, starts + order), np.uint64(order)), doc[starts]))
+        for order in range(self.min_order, min(self.max_order, len(data)) + 1):
+            inside = doc[: len(doc) - order + 1] == doc[order - 1 :]
+            hashes = spans.all_of_length(order)[inside]
+            groups.append((self.bucket(hashes, np.uint64(order)), doc[: len(doc) - order + 1][inside]))
         spaces = np.flatnonzero(data == _SPACE)
         word_starts, word_ends = spaces[:-1] + 1, spaces[1:]
         real = word_ends > word_starts  # two spaces in a row: the boundary between two texts
