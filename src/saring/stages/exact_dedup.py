@@ -101,7 +101,7 @@ class ExactDedup(CorpusStage):
     def _batches(self, collected: Sequence[Path]) -> Iterator[pa.RecordBatch]:
         for path in collected:
             if path.exists():
-                with pa.ipc.open_stream(pa.memory_map(str(path))) as source:
+                with pa.ipc.open_stream(pa.OSFile(str(path))) as source:
                     yield from source
 
     def _copies_by(

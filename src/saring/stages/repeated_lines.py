@@ -121,7 +121,7 @@ class RepeatedLines(CorpusStage):
         )
         writer = PartitionWriter(workdir, "lines", count, _ENTRY)
         for path in files:
-            with pa.ipc.open_stream(pa.memory_map(str(path))) as source:
+            with pa.ipc.open_stream(pa.OSFile(str(path))) as source:
                 for batch in source:
                     records = np.empty(batch.num_rows, dtype=_ENTRY)
                     records["key"] = batch.column("line_hash").to_numpy()

@@ -44,7 +44,8 @@ _PLAN = pa.schema(
         ("similarity", pa.float32()),
     ]
 )
-_BYTES_PER_ENTRY_AT_WORK = 48  # an entry (12 bytes) plus sort indices and group arrays while grouping
+_BYTES_PER_ENTRY_AT_WORK = 48
+_PAGE = 4096  # an entry (12 bytes) plus sort indices and group arrays while grouping
 
 
 class NearDedupParams(StageParams):
@@ -91,12 +92,32 @@ def _signature_matrix(column: pa.ChunkedArray | pa.Array, num_perm: int) -> np.n
     return data[array.offset * num_perm : (array.offset + len(array)) * num_perm].reshape(-1, num_perm)
 
 
-def _similarity(signature_file: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    return (signature_file[left] == signature_file[right]).mean(axis=1, dtype=np.float32)
+def similarities(
+    signature_path: Path, num_perm: int, left: np.ndarray, right: np.ndarray, budget_bytes: float
+) -> np.ndarray:
+    """Jaccard similarity estimated from full signatures (share of equal minima) for document pairs.
+
+    The signature file is mapped afresh for each chunk of pairs: every row read maps a whole page, so a
+    chunk is sized for its pages to fit the budget, and unmapping returns them.
+    """
+    out = np.empty(len(left), dtype=np.float32)
+    step = max(1024, int(budget_bytes // (2 * (_PAGE + 4 * num_perm))))
+    for start in range(0, len(left), step):
+        signature_file = np.memmap(signature_path, dtype=np.uint32, mode="r").reshape(-1, num_perm)
+        rows = slice(start, start + step)
+        out[rows] = (signature_file[left[rows]] == signature_file[right[rows]]).mean(axis=1, dtype=np.float32)
+        del signature_file
+    return out
 
 
 def _verified_edges(
-    partition: Path, signature_path: Path, num_perm: int, threshold: float | None, max_bucket: int, out: Path
+    partition: Path,
+    signature_path: Path,
+    num_perm: int,
+    threshold: float | None,
+    max_bucket: int,
+    budget_bytes: float,
+    out: Path,
 ) -> int:
     """Group one partition's entries by band key and write the verified pairs; returns their number.
 
@@ -123,14 +144,8 @@ def _verified_edges(
     edges = np.empty(len(packed), dtype=_EDGE)
     edges["left"], edges["right"] = packed >> np.uint64(32), packed & np.uint64(0xFFFFFFFF)
     if threshold is not None and len(edges):
-        signature_file = np.memmap(signature_path, dtype=np.uint32, mode="r").reshape(-1, num_perm)
-        keep = np.zeros(len(edges), dtype=bool)
-        step = 65_536
-        for start in range(0, len(edges), step):
-            part = edges[start : start + step]
-            keep[start : start + step] = _similarity(signature_file, part["left"], part["right"]) >= threshold
-        del signature_file
-        edges = edges[keep]
+        similarity = similarities(signature_path, num_perm, edges["left"], edges["right"], budget_bytes)
+        edges = edges[similarity >= threshold]
     edges.tofile(out)
     return len(edges)
 
@@ -139,7 +154,7 @@ def _take_rows(path: Path, rows: np.ndarray) -> pa.Table:
     """The given rows (sorted) of an Arrow IPC stream, read batch by batch."""
     parts = []
     start = 0
-    with pa.ipc.open_stream(pa.memory_map(str(path))) as source:
+    with pa.ipc.open_stream(pa.OSFile(str(path))) as source:
         schema = source.schema
         for batch in source:
             end = start + batch.num_rows
@@ -221,7 +236,7 @@ class NearDedup(CorpusStage):
             pa.ipc.new_stream(meta_sink, meta_schema) as meta_writer,
         ):
             for path in files:
-                with pa.ipc.open_stream(pa.memory_map(str(path))) as source:
+                with pa.ipc.open_stream(pa.OSFile(str(path))) as source:
                     for batch in source:
                         if batch.num_rows == 0:
                             continue
@@ -243,7 +258,7 @@ class NearDedup(CorpusStage):
         threshold = p.threshold if p.verify else None
         edge_paths = [path.with_suffix(".edges") for path in partitions]
         arguments = [
-            (part, signature_path, p.num_perm, threshold, p.max_bucket, out)
+            (part, signature_path, p.num_perm, threshold, p.max_bucket, budget / max(workers, 1), out)
             for part, out in zip(partitions, edge_paths, strict=True)
         ]
         edge_counts = map_partitions(_verified_edges, arguments, workers)
@@ -280,16 +295,8 @@ class NearDedup(CorpusStage):
         rep_index = np.searchsorted(members, representative)
         ids = meta.column("id")
         is_rep = members == representative
-        similarity = np.ones(len(members), dtype=np.float32)
-        if len(members):
-            signature_file = np.memmap(signature_path, dtype=np.uint32, mode="r").reshape(
-                -1, self.params.num_perm
-            )
-            step = 65_536
-            for start in range(0, len(members), step):
-                part = slice(start, start + step)
-                similarity[part] = _similarity(signature_file, members[part], representative[part])
-            del signature_file
+        budget = self.params.memory_budget_mb * 2**20
+        similarity = similarities(signature_path, self.params.num_perm, members, representative, budget)
         table = pa.table(
             {
                 "order": meta.column("order"),
