@@ -270,6 +270,56 @@ def compare_rensa(inputs: Path, docs: int = 5000) -> None:
     )
 
 
+def plan_memory(docs: int, budget_mb: int, workers: int = 2) -> None:
+    """Peak memory of near_dedup's plan alone over ``docs`` synthetic signatures (10% planted copies)."""
+    import numpy as np
+    import pyarrow as pa
+
+    from saring.stages.near_dedup import NearDedup, NearDedupParams
+
+    stage = NearDedup(NearDedupParams(memory_budget_mb=budget_mb))
+    schema, rng = stage.collect_schema(), np.random.default_rng(0)
+    folder = WORK / f"plan-{docs}"
+    shutil.rmtree(folder, ignore_errors=True)
+    (folder / "plan").mkdir(parents=True)
+    paths, shard_docs = [], 40_000
+    for shard in range(-(-docs // shard_docs)):
+        count = min(shard_docs, docs - shard * shard_docs)
+        signatures = rng.integers(0, 2**32, (count, 128), dtype=np.uint32)
+        signatures[1::10] = signatures[0::10][: len(signatures[1::10])]
+        columns = [
+            pa.array(np.arange(count, dtype=np.int64) + (shard << 32)),
+            pa.array([f"d{shard}-{i}" for i in range(count)]),
+            pa.array(np.full(count, 1000)),
+            pa.nulls(count, pa.float64()),
+            pa.FixedSizeBinaryArray.from_buffers(
+                schema.field("signature").type, count, [None, pa.py_buffer(signatures.tobytes())]
+            ),
+        ]
+        paths.append(folder / f"collect-{shard:05d}.arrow")
+        with pa.OSFile(str(paths[-1]), "wb") as sink, pa.ipc.new_stream(sink, schema) as writer:
+            for batch in pa.Table.from_arrays(columns, schema=schema).to_batches(512):
+                writer.write_batch(batch)
+    del signatures, columns
+    with open("/proc/self/clear_refs", "w") as handle:  # resets VmHWM to the current resident size
+        handle.write("5")
+    before = _status_mb("VmRSS")
+    started = time.process_time()
+    stage.plan(paths, folder / "plan", workers)
+    print(
+        f"plan over {docs} documents, budget {budget_mb} MB, {workers} workers: driver peak "
+        f"{_status_mb('VmHWM'):.0f} MB (+{_status_mb('VmHWM') - before:.0f} MB over {before:.0f} MB), "
+        f"{time.process_time() - started:.1f} s CPU in the driver; "
+        + (folder / "plan" / "plan.json").read_text().replace("\n", " ")
+    )
+    shutil.rmtree(folder)
+
+
+def _status_mb(key: str) -> float:
+    with open("/proc/self/status") as handle:
+        return next(int(line.split()[1]) for line in handle if line.startswith(key)) / 1024
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -282,7 +332,11 @@ def main() -> int:
     parser.add_argument("--budget-mb", type=int, default=256)
     parser.add_argument("--write", default=str(ROOT / "benchmarks" / "results" / "dedup.md"))
     parser.add_argument("--compare-rensa", action="store_true", help="only time signatures vs rensa")
+    parser.add_argument("--plan-memory", type=int, default=0, help="only measure the plan's memory on N docs")
     args = parser.parse_args()
+    if args.plan_memory:
+        plan_memory(args.plan_memory, args.budget_mb)
+        return 0
     if args.compare_rensa:
         compare_rensa(WORK / f"input-{args.docs}")
         return 0
