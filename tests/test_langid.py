@@ -1,13 +1,16 @@
-"""langid stage: labels on original fixture texts, per-line mode, discriminator routing, decisions."""
+"""langid stage: labels on original fixture texts, per-line mode, discriminator routing, decisions; the
+discriminator's hashed features."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
 from saring.stages.langid import LangId, LangIdParams
+from saring.stages.langid.features import Lexicon, NgramHasher, prepare, sum_by_doc
 from saring.testing import run_stages
 
 SAMPLES = yaml.safe_load((Path(__file__).parent / "fixtures" / "langid" / "samples.yaml").read_text("utf-8"))
@@ -96,3 +99,29 @@ def test_dry_run_records_without_removing() -> None:
     batch = run_stages([_stage(keep=["jav_Latn"])], texts, dry_run=True)
     assert batch.columns["removed_reason"] == [None, None]
     assert batch.columns["would_remove"] == [["langid:language_not_kept"], None]
+
+
+def test_span_hashes_match_a_direct_polynomial_hash() -> None:
+    texts = [prepare(t, 100) for t in ["Saya mau makan.", "", "Kowé wis mangan?"]]
+    batch = NgramHasher(bits=16).hash_batch(texts)
+    words = [w.encode() for t in texts for w in t.split()]
+    expected = [sum(b * 0x01000193 ** (len(w) - 1 - i) for i, b in enumerate(w)) % (1 << 32) for w in words]
+    assert batch.words.tolist() == expected
+    assert batch.word_doc.tolist() == [0, 0, 0, 2, 2, 2]
+    for buckets, doc in batch.groups:  # n-grams never cross texts and stay in range
+        assert doc.tolist() == sorted(doc.tolist())
+        assert buckets.min() >= 0 and buckets.max() < 1 << 16
+    assert batch.counts[1] < batch.counts[0]
+
+
+def test_lexicon_shares_count_marker_words() -> None:
+    hasher = NgramHasher(bits=16)
+    lexicon = Lexicon(["ind_Latn", "zsm_Latn"], hasher)
+    texts = [prepare(t, 200) for t in ["Saya bisa datang karena hujan", "Saya boleh datang kerana hujan", ""]]
+    shares = lexicon.shares(hasher.hash_batch(texts), len(texts))
+    np.testing.assert_allclose(shares, [[0.4, 0.0], [0.0, 0.4], [0.0, 0.0]])
+
+
+def test_sum_by_doc_leaves_empty_documents_at_zero() -> None:
+    values = np.array([[1.0], [2.0], [4.0]])
+    assert sum_by_doc(values, np.array([0, 0, 2]), 4).ravel().tolist() == [3.0, 0.0, 4.0, 0.0]

@@ -2,7 +2,7 @@
 
 Shared by the runtime (``discriminator.py``) and the training script (``scripts/train_langid.py``) so both
 featurize identically. Everything is hashed in numpy over the UTF-8 bytes of a whole batch at once: a
-span's polynomial hash is read off one prefix sum (``h(s, e) = (S[e] - S[s]) * P**(e-1)`` modulo 2**64,
+span's polynomial hash is read off one prefix sum (``h(s, e) = (S[e] - S[s]) * P**(e-1)`` modulo 2**32,
 with ``S`` the cumulative sum of ``byte[j] * P**-j``), so character n-grams of every order, words and word
 pairs all cost a few vector operations.
 
@@ -23,12 +23,12 @@ from saring.resources import language_resource
 
 _ENTITY = regex.compile(r"(?<=[\p{Ll},]\s{1,3})\p{Lu}[\p{L}\p{M}]*")
 _NON_LETTERS = regex.compile(r"[^\p{L}\p{M}]+")
-_PRIME = 0x100000001B3
-_PRIME_INVERSE = pow(_PRIME, -1, 1 << 64)
-_MIX = np.uint64(0x9E3779B97F4A7C15)
+_PRIME = 0x01000193
+_PRIME_INVERSE = pow(_PRIME, -1, 1 << 32)
+_MIX = np.uint32(0x9E3779B9)
 _SPACE = ord(" ")
 #: Keys that keep the hashes of words and word pairs apart from those of character n-grams.
-_WORD_KEY, _WORD_PAIR_KEY = np.uint64(101), np.uint64(102)
+_WORD_KEY, _WORD_PAIR_KEY = np.uint32(101), np.uint32(102)
 
 
 def prepare(text: str, max_chars: int) -> str:
@@ -42,7 +42,7 @@ class HashedBatch:
     """Hashed features of a batch of prepared texts, each group ordered by document.
 
     ``groups``: ``(buckets, doc)`` pairs (one per n-gram order, words, word pairs); ``counts``: features
-    per document; ``words``/``word_doc``: the full 64-bit hash of every word and its document.
+    per document; ``words``/``word_doc``: the full 32-bit hash of every word and its document.
     """
 
     groups: list[tuple[np.ndarray, np.ndarray]]
@@ -56,13 +56,13 @@ class _SpanHasher:
 
     def __init__(self, data: np.ndarray) -> None:
         count = len(data)
-        inverse_powers = np.full(count, _PRIME_INVERSE, dtype=np.uint64)
+        inverse_powers = np.full(count, _PRIME_INVERSE, dtype=np.uint32)
         inverse_powers[0] = 1
-        self.prefix = np.zeros(count + 1, dtype=np.uint64)
-        np.cumsum(data * np.cumprod(inverse_powers), out=self.prefix[1:])
-        powers = np.full(count, _PRIME, dtype=np.uint64)
+        self.prefix = np.zeros(count + 1, dtype=np.uint32)
+        np.cumsum(data * np.cumprod(inverse_powers, dtype=np.uint32), out=self.prefix[1:], dtype=np.uint32)
+        powers = np.full(count, _PRIME, dtype=np.uint32)
         powers[0] = 1
-        self.powers = np.cumprod(powers)
+        self.powers = np.cumprod(powers, dtype=np.uint32)
 
     def __call__(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
         return (self.prefix[ends] - self.prefix[starts]) * self.powers[ends - 1]
@@ -80,11 +80,11 @@ class NgramHasher:
     min_order: int = 1
     max_order: int = 5
 
-    def bucket(self, hashes: np.ndarray, key: np.uint64) -> np.ndarray:
-        return ((hashes + key) * _MIX >> np.uint64(64 - self.bits)).astype(np.int64)
+    def bucket(self, hashes: np.ndarray, key: np.uint32) -> np.ndarray:
+        return ((hashes + key) * _MIX >> np.uint32(32 - self.bits)).astype(np.intp)
 
     def word_hashes(self, words: Sequence[str]) -> np.ndarray:
-        """The 64-bit hash of each word, as :meth:`hash_batch` computes it inside texts."""
+        """The 32-bit hash of each word, as :meth:`hash_batch` computes it inside texts."""
         batch = self.hash_batch([f" {w} " for w in words])
         return batch.words
 
@@ -92,14 +92,14 @@ class NgramHasher:
         """Hashed features of texts from :func:`prepare` (which frames every text with spaces)."""
         encoded = [t.encode("utf-8") for t in prepared]
         lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
-        data = np.frombuffer(b"".join(encoded), dtype=np.uint8).astype(np.uint64)
+        data = np.frombuffer(b"".join(encoded), dtype=np.uint8).astype(np.uint32)
         doc = np.repeat(np.arange(len(prepared), dtype=np.int64), lengths)
         spans = _SpanHasher(data)
         groups = []
         for order in range(self.min_order, min(self.max_order, len(data)) + 1):
             inside = doc[: len(doc) - order + 1] == doc[order - 1 :]
             hashes = spans.all_of_length(order)[inside]
-            groups.append((self.bucket(hashes, np.uint64(order)), doc[: len(doc) - order + 1][inside]))
+            groups.append((self.bucket(hashes, np.uint32(order)), doc[: len(doc) - order + 1][inside]))
         spaces = np.flatnonzero(data == _SPACE)
         word_starts, word_ends = spaces[:-1] + 1, spaces[1:]
         real = word_ends > word_starts  # two spaces in a row: the boundary between two texts
