@@ -377,12 +377,16 @@ def main() -> int:
     return 0
 
 
+def _driver(row: dict) -> str:
+    return f"{row['driver_peak_mb']:.0f}" if "driver_peak_mb" in row else "-"
+
+
 def write_table(rows: list[dict], path: Path, args: argparse.Namespace) -> None:
     lines = [
         "# Near-duplicate removal: saring vs datatrove vs text-dedup",
         "",
-        f"`python benchmarks/bench_dedup.py --docs {args.docs} --scale {args.scale} "
-        f"--budget-mb {args.budget_mb}` on {os.cpu_count()} cores (shared machine); {NGRAM}-gram words, "
+        "`python benchmarks/bench_dedup.py` (every tool, 20,000 documents) and "
+        f"`--tools saring --scale 1,10`, on {os.cpu_count()} cores (shared machine); {NGRAM}-gram words, "
         f"{BANDS} bands x {ROWS} rows for every tool; saring verifies candidates (estimated Jaccard >= "
         f"{THRESHOLD}), memory budget {args.budget_mb} MB.",
         "",
@@ -397,7 +401,7 @@ def write_table(rows: list[dict], path: Path, args: argparse.Namespace) -> None:
     for r in rows:
         lines.append(
             f"| {r['tool']} | {r['docs']} | {r['mb']:.0f} | {r['wall']:.1f} | {r['cpu']:.1f} | "
-            f"{r['docs'] / r['cpu']:.0f} | {r['peak_mb']:.0f} | {r.get('driver_peak_mb', 0):.0f} | "
+            f"{r['docs'] / r['cpu']:.0f} | {r['peak_mb']:.0f} | {_driver(r)} | "
             f"{r['removed']} | {r['precision']:.4f} | "
             f"{r['recall']:.4f} | {r['f1']:.4f} | "
             + " | ".join(f"{r[f'recall_{k}']:.4f}" for k in VARIANTS)
