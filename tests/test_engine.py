@@ -152,3 +152,15 @@ def test_resume_after_kill(tmp_path: Path) -> None:
     assert output_bytes(out) == output_bytes(reference)
     stats = orjson.loads((out / "stats.json").read_bytes())
     assert stats["documents"]["in"] == 24 * 400
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_stage_that_cannot_set_up_is_a_clear_error(
+    corpus: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    monkeypatch.delenv("SARING_PII_KEY", raising=False)
+    pipeline = basic_pipeline(
+        corpus, tmp_path / "out", workers=workers, extra="  - stage: pii\n    replacement: hash\n"
+    )
+    with pytest.raises(RunError, match=r"setting up the pipeline's stages failed.*SARING_PII_KEY"):
+        run_pipeline(pipeline, log=quiet)

@@ -11,19 +11,24 @@ from pathlib import Path
 from saring.config import Pipeline
 from saring.core.accounting import ShardStats
 from saring.core.stage import CorpusStage
+from saring.engine.errors import RunError
 from saring.engine.shard import ProgressFn, ShardWorker
 from saring.io.readers import Shard
 
 _worker: ShardWorker | None = None
+_setup_error: str | None = None
 _progress_queue: multiprocessing.Queue | None = None
 
 
 def _init_process(
     pipeline_json: str, work_root: str, output_url: str, progress: multiprocessing.Queue
 ) -> None:
-    global _worker, _progress_queue
-    _worker = ShardWorker(Pipeline.model_validate_json(pipeline_json), work_root, output_url)
+    global _worker, _progress_queue, _setup_error
     _progress_queue = progress
+    try:
+        _worker = ShardWorker(Pipeline.model_validate_json(pipeline_json), work_root, output_url)
+    except Exception as error:  # reported with the first task: a failing initializer breaks the pool
+        _setup_error = f"{type(error).__name__}: {error}"
 
 
 def _report(docs: int, nbytes: int) -> None:
@@ -32,7 +37,8 @@ def _report(docs: int, nbytes: int) -> None:
 
 
 def _run_in_process(shard: Shard, phase: int) -> ShardStats:
-    assert _worker is not None
+    if _worker is None:
+        raise RunError(f"setting up the pipeline's stages failed in a worker: {_setup_error}")
     return _worker.run(shard, phase, _report)
 
 
@@ -47,7 +53,12 @@ class LocalExecutor:
         self._inline: ShardWorker | None = None
         self._pool: ProcessPoolExecutor | None = None
         if workers == 1:
-            self._inline = ShardWorker(pipeline, str(work_root), output_url)
+            try:
+                self._inline = ShardWorker(pipeline, str(work_root), output_url)
+            except Exception as error:
+                raise RunError(
+                    f"setting up the pipeline's stages failed: {type(error).__name__}: {error}"
+                ) from error
             return
         context = multiprocessing.get_context("spawn")
         self._queue = context.Queue()

@@ -24,13 +24,10 @@ import xxhash
 from saring.config import Pipeline
 from saring.core.accounting import ShardStats
 from saring.core.stage import CorpusStage
+from saring.engine.errors import RunError
 from saring.engine.shard import ProgressFn, WorkLayout, signal_types, split_segments
 from saring.io.readers import Shard, plan_shards
 from saring.io.writers import KINDS, OutputStore, write_dataset_card
-
-
-class RunError(RuntimeError):
-    """A run that cannot start or finish, with the reason."""
 
 
 class Executor(Protocol):
