@@ -123,7 +123,8 @@ class CorpusStage(Stage):
         raise NotImplementedError
 
     def plan(self, collected: Sequence[Path], workdir: Path, workers: int) -> None:
-        """Read all collected key files (Arrow IPC) and write the plan into ``workdir``."""
+        """Read all collected key files (Arrow IPC) and write the plan into ``workdir``; a
+        ``plan.json`` there (a summary: parameters derived, sizes) is copied into ``stats.json``."""
         raise NotImplementedError
 
     def load_plan(self, workdir: Path) -> None:

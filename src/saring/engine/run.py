@@ -182,6 +182,13 @@ def run_pipeline(
         "docs_per_second": round(result.docs_per_second, 1),
         "mb_per_second": round(result.mb_per_second, 3),
     }
+    plans = {
+        segment.corpus.label: orjson.loads(path.read_bytes())
+        for phase, segment in enumerate(segments)
+        if segment.corpus is not None and (path := layout.plan_dir(phase) / "plan.json").exists()
+    }
+    if plans:  # what corpus stages decided globally (e.g. banding and its error probabilities)
+        summary["plans"] = plans
     store.write_json("stats.json", summary)
     store.write_json(
         "manifest.json",
