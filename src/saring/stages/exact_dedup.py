@@ -21,14 +21,14 @@ import pyarrow.compute as pc
 import xxhash
 from pydantic import Field
 
-from saring.core.registry import register
-from saring.core.stage import CorpusStage, DocView, Measured, StageParams
-from saring.stages.near_dedup.partitions import (
+from saring.core.partitions import (
     PartitionWriter,
     map_partitions,
     partition_count,
     read_partition,
 )
+from saring.core.registry import register
+from saring.core.stage import CorpusStage, DocView, Measured, StageParams
 
 _KEYS = pa.schema(
     [("text_hash", pa.uint64()), ("url_hash", pa.uint64()), ("order", pa.int64()), ("id", pa.string())]

@@ -27,15 +27,15 @@ import regex
 import xxhash
 from pydantic import Field
 
-from saring.core.registry import register
-from saring.core.stage import CorpusStage, DocView, Measured, StageParams
-from saring.stages.near_dedup.minhash import splitmix64, string_hashes
-from saring.stages.near_dedup.partitions import (
+from saring.core.hashing import splitmix64, string_hashes
+from saring.core.partitions import (
     PartitionWriter,
     map_partitions,
     partition_count,
     read_partition,
 )
+from saring.core.registry import register
+from saring.core.stage import CorpusStage, DocView, Measured, StageParams
 
 _SENTENCE_END = regex.compile(r"[.!?…。][\"'”’»)\]]*\s*$")
 _KEYS = pa.schema([("line_hash", pa.uint64()), ("host_hash", pa.uint64())])

@@ -21,17 +21,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, model_validator
 
-from saring.core.registry import register
-from saring.core.stage import CorpusStage, DocView, Measured, StageParams
-from saring.stages.near_dedup.banding import Banding, band_keys, choose_banding
-from saring.stages.near_dedup.clusters import UnionFind
-from saring.stages.near_dedup.minhash import permutations, shingle, signatures
-from saring.stages.near_dedup.partitions import (
+from saring.core.partitions import (
     PartitionWriter,
     map_partitions,
     partition_count,
     read_partition,
 )
+from saring.core.registry import register
+from saring.core.stage import CorpusStage, DocView, Measured, StageParams
+from saring.stages.near_dedup.banding import Banding, band_keys, choose_banding
+from saring.stages.near_dedup.clusters import UnionFind
+from saring.stages.near_dedup.minhash import permutations, shingle, signatures
 
 _ENTRY = np.dtype([("key", "<u8"), ("doc", "<u4")])
 _EDGE = np.dtype([("left", "<u4"), ("right", "<u4")])

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from saring.stages.near_dedup.minhash import splitmix64
+from saring.core.hashing import splitmix64
 
 
 def candidate_probability(similarity: np.ndarray | float, bands: int, rows: int) -> np.ndarray:

@@ -17,7 +17,8 @@ from typing import Literal
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import xxhash
+
+from saring.core.hashing import splitmix64, string_hashes
 
 _PUNCTUATION = "".join(  # punctuation and symbols of the Latin, general-punctuation and CJK-symbol blocks
     c
@@ -25,14 +26,6 @@ _PUNCTUATION = "".join(  # punctuation and symbols of the Latin, general-punctua
     if unicodedata.category(c)[0] in "PS"
 )
 _MAX = np.uint32(0xFFFFFFFF)
-
-
-def splitmix64(x: np.ndarray) -> np.ndarray:
-    """A bijective 64-bit mixer (finalizer of SplitMix64), vectorized."""
-    x = x + np.uint64(0x9E3779B97F4A7C15)
-    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
 
 
 _WINDOW_CONSTANTS = splitmix64(np.arange(1, 65, dtype=np.uint64)) | np.uint64(1)  # n-grams up to 64
@@ -75,14 +68,6 @@ def normalized_tokens(texts: list[str]) -> pa.ListArray:
     )
     offsets = np.concatenate(([0], np.cumsum(kept_per_list.astype(np.int64))))
     return pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), flat.filter(nonempty))
-
-
-def string_hashes(strings: pa.Array) -> np.ndarray:
-    """A 64-bit hash of every string: xxh3 of each distinct string of the array (pyarrow dictionary)."""
-    encoded = pc.dictionary_encode(strings)
-    distinct = encoded.dictionary.cast(pa.large_binary()).to_pylist()
-    hashes = np.fromiter((xxhash.xxh3_64_intdigest(value) for value in distinct), np.uint64, len(distinct))
-    return hashes[encoded.indices.to_numpy(zero_copy_only=False)]
 
 
 def _window_hashes(values: np.ndarray, doc_end: np.ndarray, n: int) -> Shingles:
