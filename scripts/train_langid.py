@@ -6,7 +6,7 @@ scrape. Held-out test splits are by document (news: by URL) and by parallel row 
 translations are all train or all test), so no test item shares an article or a source sentence with
 training. Writes ``src/saring/resources/models/langid/discriminator.npz`` and ``metrics.json``.
 
-Run: ``nice .venv/bin/python scripts/train_langid.py``  (about a minute on one core)
+Run: ``nice .venv/bin/python scripts/train_langid.py``  (2-5 minutes on this shared machine)
 """
 
 from __future__ import annotations
