@@ -218,6 +218,7 @@ def test_a_record_that_stalls_a_stage_is_quarantined(tmp_path: Path) -> None:
     assert [q["id"] for q in quarantine] == ["b"]
     assert quarantine[0]["stage"] == "test_pathological" and "time limit" in quarantine[0]["error"]
     assert stats.kept == 2
+    assert stats.stages["test_pathological"].retried_batches == {"time limit": 1}
 
 
 def test_parquet_output_loads_with_pyarrow(tmp_path: Path) -> None:

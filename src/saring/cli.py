@@ -106,6 +106,12 @@ def _summary(result: RunResult) -> None:
             f"{s.seconds:.2f}",
         )
     console.print(table)
+    for label, s in stats.stages.items():
+        for problem, count in s.retried_batches.items():
+            console.print(
+                f"[yellow]warning:[/] {label}: {count:,} batch(es) failed as a whole and were retried"
+                f" row by row: {problem}"
+            )
     if stats.quarantine_reasons:
         console.print("quarantined: " + "; ".join(f"{k} ({v})" for k, v in stats.quarantine_reasons.items()))
     console.print(

@@ -22,6 +22,7 @@ class StageStats:
     would_remove: Counter[str] = field(default_factory=Counter)
     lines_removed: Counter[str] = field(default_factory=Counter)
     quarantined: int = 0
+    retried_batches: Counter[str] = field(default_factory=Counter)  # whole-batch failures, by error
 
     def merge(self, other: StageStats) -> None:
         for name in ("docs_in", "docs_out", "bytes_in", "bytes_out", "words_in", "words_out", "quarantined"):
@@ -30,6 +31,7 @@ class StageStats:
         self.removed.update(other.removed)
         self.would_remove.update(other.would_remove)
         self.lines_removed.update(other.lines_removed)
+        self.retried_batches.update(other.retried_batches)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -44,16 +46,15 @@ class StageStats:
             "would_remove": dict(sorted(self.would_remove.items())),
             "lines_removed": dict(sorted(self.lines_removed.items())),
             "quarantined": self.quarantined,
+            "retried_batches": dict(sorted(self.retried_batches.items())),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StageStats:
-        stats = cls(
-            **{k: v for k, v in data.items() if k not in ("removed", "would_remove", "lines_removed")}
-        )
-        stats.removed = Counter(data.get("removed", {}))
-        stats.would_remove = Counter(data.get("would_remove", {}))
-        stats.lines_removed = Counter(data.get("lines_removed", {}))
+        counters = ("removed", "would_remove", "lines_removed", "retried_batches")
+        stats = cls(**{k: v for k, v in data.items() if k not in counters})
+        for name in counters:
+            setattr(stats, name, Counter(data.get(name, {})))
         return stats
 
 

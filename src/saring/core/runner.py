@@ -6,6 +6,7 @@ stage's output does to a batch lives here once.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from saring.core.batch import DocumentBatch
 from saring.core.limits import RecordTimeout, time_limit
 from saring.core.stage import CorpusStage, DocView, Measured, Stage
 
+logger = logging.getLogger("saring")
+
 
 @dataclass(frozen=True)
 class RunOptions:
@@ -27,11 +30,15 @@ class RunOptions:
 
 
 class _Guard:
-    """Run ``work(view) -> result`` over a batch's active rows; isolate failing rows one by one."""
+    """Run ``work(view) -> result`` over a batch's active rows; isolate failing rows one by one.
 
-    def __init__(self, label: str, options: RunOptions) -> None:
+    A batch that fails as a whole is counted in ``stats.retried_batches`` by its error and logged, so
+    that a stage failing on every batch shows as an error, not only as a slowdown."""
+
+    def __init__(self, label: str, options: RunOptions, stats: StageStats) -> None:
         self.label = label
         self.options = options
+        self.stats = stats
 
     def run(
         self,
@@ -39,20 +46,28 @@ class _Guard:
         work: Callable[[DocumentBatch, np.ndarray], None],
         reset: Callable[[], None] = lambda: None,
         rows: np.ndarray | None = None,
-    ) -> int:
-        """Returns the number of rows quarantined. ``reset`` undoes a failed whole-batch attempt;
-        ``rows`` defaults to the active rows."""
+    ) -> None:
+        """``reset`` undoes a failed whole-batch attempt; ``rows`` defaults to the active rows."""
         rows = batch.active_rows() if rows is None else rows
         if len(rows) == 0:
-            return 0
+            return
         limit = self.options.record_seconds + self.options.batch_seconds_per_record * len(rows)
         try:
             with time_limit(limit):
                 work(batch, rows)
-            return 0
-        except Exception:  # retried row by row below, so that one bad record does not sink the batch
+            return
+        except Exception as error:  # retried row by row below, so that one bad record does not sink the batch
+            problem = (
+                "time limit" if isinstance(error, RecordTimeout) else f"{type(error).__name__}: {error}"[:200]
+            )
+            self.stats.retried_batches[problem] += 1
+            logger.warning(
+                "%s: a batch of %d failed as a whole (%s); retrying row by row",
+                self.label,
+                len(rows),
+                problem,
+            )
             reset()
-        quarantined = 0
         for row in rows:
             part = batch.take([int(row)])
             try:
@@ -62,12 +77,11 @@ class _Guard:
                 part.quarantine(
                     0, self.label, f"exceeded the per-record time limit of {self.options.record_seconds:g} s"
                 )
-                quarantined += 1
+                self.stats.quarantined += 1
             except Exception as error:
                 part.quarantine(0, self.label, f"{type(error).__name__}: {error}"[:1000])
-                quarantined += 1
+                self.stats.quarantined += 1
             batch.put([int(row)], part)
-        return quarantined
 
 
 def _strip_lines(text: str, removals: list[tuple[int, str]]) -> tuple[str, list[tuple[str, str]]]:
@@ -116,7 +130,7 @@ def apply_stage(stage: Stage, batch: DocumentBatch, stats: StageStats, options: 
         measured = stage.measure(DocView.of(target, rows))
         _commit(stage, target, rows, measured, options.dry_run)
 
-    stats.quarantined += _Guard(stage.label, options).run(batch, work)
+    _Guard(stage.label, options, stats).run(batch, work)
     stats.docs_in += len(rows_in)
     stats.bytes_in += sum(s[0] for s in sizes_in)
     stats.words_in += sum(s[1] for s in sizes_in)
@@ -151,7 +165,7 @@ def collect_keys(
         parts.append(stage.collect(DocView.of(target, rows)))
 
     rows = batch.readable_rows() if stage.collect_removed else None
-    stats.quarantined += _Guard(stage.label, options).run(batch, work, reset=parts.clear, rows=rows)
+    _Guard(stage.label, options, stats).run(batch, work, reset=parts.clear, rows=rows)
     stats.seconds += time.perf_counter() - started
     if not parts:
         return stage.collect_schema().empty_table()

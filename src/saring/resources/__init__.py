@@ -1,4 +1,4 @@
-"""Packaged resources: per-language knowledge (``languages/<code>/<topic>.yaml``) and model files.
+"""Packaged resources: per-language knowledge (``languages/<code>_<Script>/<topic>.yaml` (e.g. `ind_Latn/quality.yaml`)`) and model files.
 
 Per-language files are data, not code: adding a language means adding a folder. Every number in them
 names its source in a comment or a ``source:`` key.
@@ -21,7 +21,7 @@ def resource_path(*parts: str) -> Path:
 
 @cache
 def language_resource(code: str, topic: str) -> dict[str, Any] | None:
-    """``languages/<code>/<topic>.yaml`` as a mapping, or None when that language has none."""
+    """``languages/<code>_<Script>/<topic>.yaml` (e.g. `ind_Latn/quality.yaml`)` as a mapping, or None when that language has none."""
     path = resource_path("languages", code, f"{topic}.yaml")
     if not path.exists():
         return None
