@@ -1,4 +1,6 @@
-"""Packaged resources: per-language knowledge (``languages/<code>_<Script>/<topic>.yaml` (e.g. `ind_Latn/quality.yaml`)`) and model files.
+"""Packaged resources: per-language knowledge and model files.
+
+Per-language files live in ``languages/<iso639-3>_<Script>/<topic>.yaml`` (``ind_Latn/quality.yaml``).
 
 Per-language files are data, not code: adding a language means adding a folder. Every number in them
 names its source in a comment or a ``source:`` key.
@@ -21,7 +23,7 @@ def resource_path(*parts: str) -> Path:
 
 @cache
 def language_resource(code: str, topic: str) -> dict[str, Any] | None:
-    """``languages/<code>_<Script>/<topic>.yaml` (e.g. `ind_Latn/quality.yaml`)` as a mapping, or None when that language has none."""
+    """``languages/<code>/<topic>.yaml`` (``code`` like ``ind_Latn``) as a mapping, or None if absent."""
     path = resource_path("languages", code, f"{topic}.yaml")
     if not path.exists():
         return None
