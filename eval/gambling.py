@@ -35,15 +35,11 @@ def main() -> int:
     stage.setup()
     comments = data.load_comments()
     texts, labels = comments.texts["test"], np.array(comments.labels["test"])
-    probabilities = np.array(
-        [scores[0] for _, scores in stage.score_lines([" ".join(t.split()) for t in texts])]
-    )
+    probabilities = stage.score_lines([" ".join(t.split()) for t in texts]).scores
     rows = [("comments test", data.binary_metrics(labels, probabilities))]
     rng = random.Random(7)
     obfuscated = [data.obfuscate(t, rng) for t in texts]
-    probabilities = np.array(
-        [scores[0] for _, scores in stage.score_lines([" ".join(t.split()) for t in obfuscated])]
-    )
+    probabilities = stage.score_lines([" ".join(t.split()) for t in obfuscated]).scores
     rows.append(("comments test, obfuscated", data.binary_metrics(labels, probabilities)))
     print("| set | n | promotion | precision | recall | F1 | FP | Brier | ECE |\n" + "|---" * 9 + "|")
     for name, m in rows:

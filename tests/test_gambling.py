@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pytest
 import yaml
@@ -13,6 +14,7 @@ from saring.core.batch import DocumentBatch, order_key
 from saring.core.runner import RunOptions, apply_stage, collect_keys
 from saring.stages.gambling.folding import fold
 from saring.stages.gambling.hosts import GamblingHosts, host_of
+from saring.stages.gambling.model import hashed_ngrams
 from saring.stages.gambling.stage import Gambling
 from saring.testing import run_stages
 
@@ -40,6 +42,8 @@ def stage() -> Gambling:
         ("Рulаu", "pulau"),
         ("s\u200bl\u200do\ufe0ft", "slot"),
         ("Café 2024", "cafe 2024"),
+        ("ﬁnal ½ Ⅻ", "final 1 2 xii"),
+        ("  kata\u00ad   dua  ", "kata dua"),
     ],
 )
 def test_fold_undoes_obfuscation(text: str, folded: str) -> None:
@@ -51,9 +55,31 @@ def test_fold_keeps_lines_aligned() -> None:
     assert len(fold(text).split("\n")) == len(text.split("\n"))
 
 
+def test_fold_trims_spaces_at_line_ends() -> None:
+    assert fold(" Satu,  dua! \n\t tiga \n") == "satu dua\ntiga\n"
+
+
+def test_runtime_margins_match_training_features(stage: Gambling) -> None:
+    lines = [fold(line) for line in PAGES["obfuscated_spam_lines"]] + ["", "a", "berita biasa hari ini"]
+    model = stage.model
+    line_index, bucket, weight = hashed_ngrams(lines, model.sizes, model.bits)
+    expected = np.bincount(line_index, weights=model.weights[bucket] * weight, minlength=len(lines))
+    assert model.margins(lines) == pytest.approx(expected + model.bias)
+
+
+def test_batch_scores_do_not_depend_on_neighbours(stage: Gambling) -> None:
+    texts = [PAGES["article_with_tail_spam"], "", PAGES["news_about_gambling"], "\n\nSLOT GACOR\n"]
+    together = run_stages([stage], texts)
+    for i, text in enumerate(texts):
+        alone = run_stages([stage], [text])
+        for name in ("doc_score", "max_line_score", "line_scores", "spam_lines", "clean_words"):
+            assert together.signals[f"gambling.{name}"][i] == alone.signals[f"gambling.{name}"][0]
+
+
 def test_obfuscated_spam_lines_score_high(stage: Gambling) -> None:
     scored = stage.score_lines(PAGES["obfuscated_spam_lines"])
-    assert all(scores[0] >= 0.5 for _, scores in scored)
+    assert len(scored.scores) == len(PAGES["obfuscated_spam_lines"])
+    assert all(scored.scores >= 0.5)
 
 
 def test_news_about_gambling_is_kept_whole(stage: Gambling) -> None:

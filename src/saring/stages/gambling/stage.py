@@ -18,6 +18,7 @@ character-weighted mean line probability, i.e. the expected share of promotion t
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -29,7 +30,7 @@ import yaml
 from saring.core.registry import register
 from saring.core.stage import DocView, Measured, Stage, StageParams
 from saring.resources import resource_path
-from saring.stages.gambling.folding import fold, translation_table
+from saring.stages.gambling.folding import code_point_table, fold
 from saring.stages.gambling.model import GamblingModel
 
 SPAM_LINE = "gambling_spam_line"
@@ -67,16 +68,15 @@ class EdgeSpamRules:
         return self.byline.match(line) is not None or (any(gambling) and self.calls.search(line) is not None)
 
 
-def _edge_run(spam: Sequence[bool], blank: Sequence[bool], order: range) -> list[int]:
-    """Indices of the run of spam lines from one end of the page (blank lines pass through)."""
-    run = []
-    for i in order:
-        if blank[i]:
-            continue
-        if not spam[i]:
-            break
-        run.append(i)
-    return run
+@dataclass(frozen=True)
+class ScoredLines:
+    """The lines of a batch of documents: folded, scored, and where each document's lines are."""
+
+    folded: list[str]
+    #: calibrated promotion probability of each line (0 for lines that fold to nothing)
+    scores: np.ndarray
+    #: document ``d`` has lines ``bounds[d]:bounds[d + 1]``
+    bounds: np.ndarray
 
 
 @register
@@ -97,7 +97,7 @@ class Gambling(Stage):
         return {"doc_score": self.params.doc_threshold, "max_line_score": self.params.line_threshold}
 
     def setup(self) -> None:
-        translation_table()
+        code_point_table()
         _ = self.model, self.edge_rules, self.reporting_words
 
     @cached_property
@@ -114,49 +114,78 @@ class Gambling(Stage):
         with resource_path("gambling", "edge_spam.yaml").open(encoding="utf-8") as handle:
             return EdgeSpamRules(yaml.safe_load(handle))
 
-    def score_lines(self, texts: Sequence[str]) -> list[tuple[list[str], np.ndarray]]:
-        """Per text: its folded lines and their promotion probabilities (0 for blank lines)."""
-        folded = [[" ".join(line.split()) for line in fold(text).split("\n")] for text in texts]
-        flat = [line for lines in folded for line in lines]
-        probabilities = self.model.probabilities(flat)
-        probabilities[[not line for line in flat]] = 0.0
-        bounds = np.cumsum([0] + [len(lines) for lines in folded])
-        return [
-            (lines, probabilities[a:b]) for lines, a, b in zip(folded, bounds[:-1], bounds[1:], strict=True)
-        ]
+    def score_lines(self, texts: Sequence[str]) -> ScoredLines:
+        """All lines of ``texts`` folded and scored at once (blank lines score 0)."""
+        if not texts:
+            return ScoredLines([], np.zeros(0), np.zeros(1, dtype=np.int64))
+        folded_text = fold("\n".join(texts))
+        folded = folded_text.split("\n")
+        scores = self.model.text_probabilities(folded_text)
+        scores[[not line for line in folded]] = 0.0
+        bounds = np.cumsum([0] + [text.count("\n") + 1 for text in texts])
+        return ScoredLines(folded, scores, bounds)
 
-    def spam_lines(self, folded: list[str], scores: np.ndarray) -> list[tuple[int, str]]:
+    def _is_reporting(self, folded_line: str) -> bool:
+        return not self.reporting_words.isdisjoint(folded_line.split())
+
+    def _edge_run(self, lines: ScoredLines, order: range) -> list[int]:
+        """The run of edge-spam lines from one end of a document (blank lines pass through)."""
+        run = []
+        for i in order:
+            line, score = lines.folded[i], lines.scores[i]
+            if not line:
+                continue
+            spam = score >= self.params.edge_threshold and not self._is_reporting(line)
+            if not (spam or self.edge_rules.matches(line)):
+                break
+            run.append(i)
+        return run
+
+    def spam_lines(self, lines: ScoredLines, doc: int) -> list[tuple[int, str]]:
+        """``(line index in the document, reason)`` of the document's spam lines."""
         p = self.params
-        blank = [not line for line in folded]
-        reporting = np.array(
-            [not self.reporting_words.isdisjoint(line.split()) for line in folded], dtype=bool
-        )
-        edge = [
-            (s >= p.edge_threshold and not r) or self.edge_rules.matches(line)
-            for line, s, r in zip(folded, scores, reporting, strict=True)
-        ]
-        threshold = np.where(reporting, p.reporting_threshold, p.line_threshold)
-        found = {i: SPAM_LINE for i in np.flatnonzero(scores >= threshold).tolist()}
-        for i in _edge_run(edge, blank, range(len(folded))) + _edge_run(
-            edge, blank, range(len(folded) - 1, -1, -1)
+        first, end = int(lines.bounds[doc]), int(lines.bounds[doc + 1])
+        scores = lines.scores[first:end]
+        candidates = np.flatnonzero(scores >= min(p.line_threshold, p.reporting_threshold)) + first
+        found = {
+            i: SPAM_LINE
+            for i in candidates.tolist()
+            if lines.scores[i]
+            >= (p.reporting_threshold if self._is_reporting(lines.folded[i]) else p.line_threshold)
+        }
+        for i in self._edge_run(lines, range(first, end)) + self._edge_run(
+            lines, range(end - 1, first - 1, -1)
         ):
             found.setdefault(i, SPAM_EDGE)
-        return sorted(found.items())
+        return sorted((i - first, reason) for i, reason in found.items())
 
     def measure(self, docs: DocView) -> Measured:
-        signals: dict[str, list[Any]] = {name: [] for name in self.signal_schema()}
+        lines = self.score_lines(docs.texts)
+        docs_of_lines = np.repeat(np.arange(len(docs.texts)), np.diff(lines.bounds))
+        lengths = np.fromiter(map(len, lines.folded), dtype=np.float64, count=len(lines.folded))
+        folded_chars = np.bincount(docs_of_lines, weights=lengths, minlength=len(docs.texts))
+        promotion_chars = np.bincount(
+            docs_of_lines, weights=lines.scores * lengths, minlength=len(docs.texts)
+        )
+        doc_scores = np.divide(
+            promotion_chars, folded_chars, out=np.zeros(len(docs.texts)), where=folded_chars > 0
+        )
+        rounded = np.round(lines.scores, 4)
+        starts = lines.bounds[:-1]
+        signals: dict[str, list[Any]] = {
+            "doc_score": doc_scores.tolist(),
+            "max_line_score": np.maximum.reduceat(lines.scores, starts).tolist() if len(starts) else [],
+            "line_scores": [rounded[a:b].tolist() for a, b in zip(starts, lines.bounds[1:], strict=True)],
+            "spam_lines": [],
+            "clean_words": [],
+        }
         removals: list[list[tuple[int, str]]] = []
-        for text, (folded, scores) in zip(docs.texts, self.score_lines(docs.texts), strict=True):
-            lengths = np.array([len(line) for line in folded], dtype=np.float64)
-            doc_score = float(scores @ lengths / lengths.sum()) if lengths.sum() else 0.0
-            spam = self.spam_lines(folded, scores)
-            dropped = {i for i, _ in spam}
-            clean_words = sum(
-                len(line.split()) for i, line in enumerate(text.split("\n")) if i not in dropped
-            )
-            signals["doc_score"].append(doc_score)
-            signals["max_line_score"].append(float(scores.max()) if len(scores) else 0.0)
-            signals["line_scores"].append([round(float(s), 4) for s in scores])
+        for doc, (text, doc_score) in enumerate(zip(docs.texts, signals["doc_score"], strict=True)):
+            spam = self.spam_lines(lines, doc)
+            clean_words = len(text.split())
+            if spam:
+                text_lines = text.split("\n")
+                clean_words -= sum(len(text_lines[i].split()) for i, _ in spam)
             signals["spam_lines"].append(len(spam))
             signals["clean_words"].append(clean_words)
             removed = self._removal(doc_score, len(spam), clean_words) is not None
