@@ -12,10 +12,10 @@ import yaml
 from saring.core.accounting import StageStats
 from saring.core.batch import DocumentBatch, order_key
 from saring.core.runner import RunOptions, apply_stage, collect_keys
-from saring.stages.gambling.folding import fold
+from saring.stages.gambling.folding import code_points, fold
 from saring.stages.gambling.hosts import GamblingHosts, host_of
 from saring.stages.gambling.model import hashed_ngrams
-from saring.stages.gambling.stage import Gambling
+from saring.stages.gambling.stage import Gambling, words_per_line
 from saring.testing import run_stages
 
 PAGES = yaml.safe_load((Path(__file__).parent / "fixtures" / "gambling" / "pages.yaml").read_text("utf-8"))
@@ -57,6 +57,11 @@ def test_fold_keeps_lines_aligned() -> None:
 
 def test_fold_trims_spaces_at_line_ends() -> None:
     assert fold(" Satu,  dua! \n\t tiga \n") == "satu dua\ntiga\n"
+
+
+def test_words_per_line_counts_like_str_split() -> None:
+    text = " Satu dua\n\n\tTiga\u3000empat\u00a0lima \n\u2028\nenam"
+    assert words_per_line(code_points(text)).tolist() == [len(line.split()) for line in text.split("\n")]
 
 
 def test_runtime_margins_match_training_features(stage: Gambling) -> None:

@@ -31,8 +31,6 @@ from saring.resources import resource_path
 #: Planes 0-1 (letters, styled alphanumerics, enclosed letters) and plane 14 (tags, variation selectors).
 _CODE_POINTS = (*range(0x20000), *range(0xE0000, 0xE0200))
 _MARK_OR_FORMAT = regex.compile(r"[\p{M}\p{Cf}]")
-_SPACED_OUT = regex.compile(r"\b(?:\w ){2,}\w\b")
-_WEDGED_DIGITS = regex.compile(r"(?<=\p{L})\p{N}+(?=\p{L})")
 _SPACE, _NEWLINE = 0x20, 0x0A
 #: Markers in the code point table for characters that fold to nothing or to several characters.
 _DELETED = np.uint32(0xFFFFFFFF)
@@ -79,15 +77,29 @@ def translation_table() -> dict[int, str]:
 
 @dataclass(frozen=True)
 class CodePointTable:
-    """:func:`translation_table` as arrays: ``single[c]`` is the folded code point of ``c``, or
-    ``_DELETED``, or ``_EXPANDED`` when ``c`` folds to the several code points ``expansions[c]``."""
+    """Folding as arrays indexed by code point. ``single[c]`` is the folded code point of ``c``, or
+    ``_DELETED``, or ``_EXPANDED`` when ``c`` folds to the several code points ``expansions[c]``;
+    ``word``, ``letter`` and ``number`` are the classes ``\\w``, ``\\p{L}`` and ``\\p{N}`` of the
+    ``regex`` module; ``leet[c]`` is the letter a digit stands for (``c`` itself otherwise)."""
 
     single: np.ndarray
     expansions: dict[int, np.ndarray]
+    word: np.ndarray
+    letter: np.ndarray
+    number: np.ndarray
+    leet: np.ndarray
+
+
+def _class_mask(every_character: str, character_class: str) -> np.ndarray:
+    mask = np.zeros(len(every_character), dtype=bool)
+    for match in regex.finditer(f"{character_class}+", every_character):
+        mask[match.start() : match.end()] = True
+    return mask
 
 
 @cache
 def code_point_table() -> CodePointTable:
+    """The folding tables (built once, ~1 s)."""
     single = np.arange(0x110000, dtype=np.uint32)
     expansions: dict[int, np.ndarray] = {}
     for code, folded in translation_table().items():
@@ -98,26 +110,37 @@ def code_point_table() -> CodePointTable:
         else:
             single[code] = _EXPANDED
             expansions[code] = np.array([ord(c) for c in folded], dtype=np.uint32)
-    return CodePointTable(single, expansions)
+    every_character = "".join(map(chr, range(0x110000)))
+    leet = np.arange(0x110000, dtype=np.uint32)
+    for digit, letter in _load("leet.yaml").items():
+        leet[ord(str(digit))] = ord(letter)
+    return CodePointTable(
+        single,
+        expansions,
+        word=_class_mask(every_character, r"\w"),
+        letter=_class_mask(every_character, r"\p{L}"),
+        number=_class_mask(every_character, r"\p{N}"),
+        leet=leet,
+    )
 
 
-@cache
-def _leet_table() -> dict[int, str]:
-    return str.maketrans({str(digit): letter for digit, letter in _load("leet.yaml").items()})
+def _before(mask: np.ndarray, step: int = 1) -> np.ndarray:
+    """``mask[i - step]`` at each ``i`` (False before the start)."""
+    return np.concatenate((np.zeros(step, dtype=bool), mask[:-step]))[: len(mask)]
 
 
-def _join(match: regex.Match) -> str:
-    return match.group(0).replace(" ", "")
+def _after(mask: np.ndarray, step: int = 1) -> np.ndarray:
+    """``mask[i + step]`` at each ``i`` (False after the end)."""
+    return np.concatenate((mask[step:], np.zeros(step, dtype=bool)))[-len(mask) :] if len(mask) else mask
 
 
-def _unleet(match: regex.Match) -> str:
-    return match.group(0).translate(_leet_table())
+def code_points(text: str) -> np.ndarray:
+    """The code points of ``text`` (lone surrogates included)."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
 
 
-def _translate(text: str) -> str:
+def _translate(code: np.ndarray, table: CodePointTable) -> np.ndarray:
     """Steps 1-2: code points through the table, then spaces collapsed and trimmed at line ends."""
-    table = code_point_table()
-    code = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
     folded = table.single[code]
     expanded = np.flatnonzero(folded == _EXPANDED)
     if expanded.size:
@@ -125,14 +148,43 @@ def _translate(text: str) -> str:
         folded = np.insert(folded, np.repeat(expanded, [len(p) for p in pieces]), np.concatenate(pieces))
     folded = folded[folded < _EXPANDED]  # drops the deleted characters and the expanded markers
     space = folded == _SPACE
-    folded = folded[~(space & np.concatenate(([False], space[:-1])))]
+    folded = folded[~(space & _before(space))]
     newline = folded == _NEWLINE
-    line_end = np.concatenate(([True], newline[:-1])) | np.concatenate((newline[1:], [True]))
-    folded = folded[~((folded == _SPACE) & line_end)]
+    line_end = _before(newline) | _after(newline)
+    line_end[[0, -1] if len(line_end) else []] = True
+    return folded[~((folded == _SPACE) & line_end)]
+
+
+def _join_spaced_out(folded: np.ndarray, table: CodePointTable) -> np.ndarray:
+    """Step 3, like ``regex.sub(r"\\b(?:\\w ){2,}\\w\\b", <without spaces>)``: the spaces inside a chain
+    of three or more one-character words are dropped."""
+    word = table.word[folded]
+    single = word & ~_before(word) & ~_after(word)
+    joinable = (folded == _SPACE) & _before(single) & _after(single)
+    chained = joinable & (_before(joinable, 2) | _after(joinable, 2))
+    return folded[~chained]
+
+
+def _unleet_wedged_digits(folded: np.ndarray, table: CodePointTable) -> np.ndarray:
+    """Step 4, like ``regex.sub(r"(?<=\\p{L})\\p{N}+(?=\\p{L})", <digits as letters>)``."""
+    number, letter = table.number[folded], table.letter[folded]
+    run_start, run_end = number & ~_before(number), number & ~_after(number)
+    wedged = (_before(letter) & run_start)[run_start] & (_after(letter) & run_end)[run_end]
+    if not wedged.any():
+        return folded
+    in_wedged_run = number & wedged[np.maximum(np.cumsum(run_start) - 1, 0)]
+    folded = folded.copy()
+    folded[in_wedged_run] = table.leet[folded[in_wedged_run]]
+    return folded
+
+
+def fold_code_points(code: np.ndarray) -> str:
+    """:func:`fold` of the text whose code points are ``code``."""
+    table = code_point_table()
+    folded = _unleet_wedged_digits(_join_spaced_out(_translate(code, table), table), table)
     return folded.astype("<u4").tobytes().decode("utf-32-le", "surrogatepass")
 
 
 def fold(text: str) -> str:
     """Plain lowercase letters, digits and single spaces; one output line per input line."""
-    text = _SPACED_OUT.sub(_join, _translate(text))
-    return _WEDGED_DIGITS.sub(_unleet, text)
+    return fold_code_points(code_points(text))

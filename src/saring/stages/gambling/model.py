@@ -105,16 +105,17 @@ class GamblingModel:
         breaks = np.flatnonzero(data == _NEWLINE)
         starts = np.concatenate(([0], breaks + 1))
         lengths = np.concatenate((breaks, [len(data)])) - starts
-        window_weights = np.zeros(len(data), dtype=np.float64)
+        # summed weights of the windows starting at each position (a few float32 terms each)
+        window_weights = np.zeros(len(data), dtype=np.float32)
         ngrams = np.zeros(len(starts), dtype=np.int64)
         for size, bucket in window_buckets(data, self.sizes, self.bits):
-            weights = self.weights[bucket]
+            weights = np.take(self.weights, bucket)
             spanning = (breaks[:, None] - np.arange(size)).ravel()  # windows that contain a line break
             weights[spanning[(spanning >= 0) & (spanning < len(weights))]] = 0.0
             window_weights[: len(weights)] += weights
             ngrams += np.maximum(lengths - size + 1, 0)
         # every padded line has >= 2 bytes, so no reduceat segment is empty
-        sums = np.add.reduceat(window_weights, starts)
+        sums = np.add.reduceat(window_weights, starts, dtype=np.float64)
         return sums / np.sqrt(np.maximum(ngrams, 1)) + self.bias
 
     def text_probabilities(self, folded_text: str) -> np.ndarray:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
 import numpy as np
@@ -30,7 +30,7 @@ import yaml
 from saring.core.registry import register
 from saring.core.stage import DocView, Measured, Stage, StageParams
 from saring.resources import resource_path
-from saring.stages.gambling.folding import code_point_table, fold
+from saring.stages.gambling.folding import code_point_table, code_points, fold_code_points
 from saring.stages.gambling.model import GamblingModel
 
 SPAM_LINE = "gambling_spam_line"
@@ -68,6 +68,22 @@ class EdgeSpamRules:
         return self.byline.match(line) is not None or (any(gambling) and self.calls.search(line) is not None)
 
 
+@cache
+def _whitespace() -> np.ndarray:
+    """``chr(c).isspace()`` for every code point up to U+3000, the last whitespace character, and one more."""
+    return np.array([chr(c).isspace() for c in range(0x3002)])
+
+
+def words_per_line(code: np.ndarray) -> np.ndarray:
+    """``len(line.split())`` for each line (``text.split("\\n")``) of the text with code points ``code``."""
+    whitespace = _whitespace()
+    space = whitespace[np.minimum(code, len(whitespace) - 1)]
+    word_start = ~space & np.concatenate(([True], space[:-1]))
+    starts_before = np.concatenate(([0], np.cumsum(word_start)))  # word starts before each position
+    line_ends = np.concatenate(([0], np.flatnonzero(code == ord("\n")), [len(code)]))
+    return np.diff(starts_before[line_ends])
+
+
 @dataclass(frozen=True)
 class ScoredLines:
     """The lines of a batch of documents: folded, scored, and where each document's lines are."""
@@ -75,6 +91,8 @@ class ScoredLines:
     folded: list[str]
     #: calibrated promotion probability of each line (0 for lines that fold to nothing)
     scores: np.ndarray
+    #: words of each (original) line, as ``len(line.split())``
+    words: np.ndarray
     #: document ``d`` has lines ``bounds[d]:bounds[d + 1]``
     bounds: np.ndarray
 
@@ -98,6 +116,7 @@ class Gambling(Stage):
 
     def setup(self) -> None:
         code_point_table()
+        _whitespace()
         _ = self.model, self.edge_rules, self.reporting_words
 
     @cached_property
@@ -115,15 +134,16 @@ class Gambling(Stage):
             return EdgeSpamRules(yaml.safe_load(handle))
 
     def score_lines(self, texts: Sequence[str]) -> ScoredLines:
-        """All lines of ``texts`` folded and scored at once (blank lines score 0)."""
+        """All lines of ``texts`` folded, scored and their words counted at once (blank lines score 0)."""
         if not texts:
-            return ScoredLines([], np.zeros(0), np.zeros(1, dtype=np.int64))
-        folded_text = fold("\n".join(texts))
+            return ScoredLines([], np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64))
+        code = code_points("\n".join(texts))
+        folded_text = fold_code_points(code)
         folded = folded_text.split("\n")
         scores = self.model.text_probabilities(folded_text)
         scores[[not line for line in folded]] = 0.0
         bounds = np.cumsum([0] + [text.count("\n") + 1 for text in texts])
-        return ScoredLines(folded, scores, bounds)
+        return ScoredLines(folded, scores, words_per_line(code), bounds)
 
     def _is_reporting(self, folded_line: str) -> bool:
         return not self.reporting_words.isdisjoint(folded_line.split())
@@ -180,12 +200,10 @@ class Gambling(Stage):
             "clean_words": [],
         }
         removals: list[list[tuple[int, str]]] = []
-        for doc, (text, doc_score) in enumerate(zip(docs.texts, signals["doc_score"], strict=True)):
+        doc_words = np.add.reduceat(lines.words, starts).tolist() if len(starts) else []
+        for doc, (first, doc_score) in enumerate(zip(starts.tolist(), signals["doc_score"], strict=True)):
             spam = self.spam_lines(lines, doc)
-            clean_words = len(text.split())
-            if spam:
-                text_lines = text.split("\n")
-                clean_words -= sum(len(text_lines[i].split()) for i, _ in spam)
+            clean_words = doc_words[doc] - sum(int(lines.words[first + i]) for i, _ in spam)
             signals["spam_lines"].append(len(spam))
             signals["clean_words"].append(clean_words)
             removed = self._removal(doc_score, len(spam), clean_words) is not None
