@@ -290,16 +290,61 @@ def test_budget_is_spread_over_parts_and_unbounded_reads_all(tmp_path):
 
 
 def test_report_of_a_real_default_run(tmp_path):
-    article = (
-        "Pemerintah daerah menyiapkan anggaran untuk memperbaiki jalan dan jembatan yang rusak.\n"
-        "Kepala dinas mengatakan kepada wartawan bahwa pekerjaan dimulai pada pekan depan.\n"
-        "Warga berharap perbaikan selesai sebelum musim hujan karena jalan itu dipakai anak sekolah.\n"
-        "Dinas juga akan membersihkan saluran air yang tersumbat sampah agar genangan tidak terulang lagi.\n"
-        "Anggaran perbaikan berasal dari dana darurat yang disetujui dewan dalam rapat paripurna kemarin."
+    template = (
+        "Pemerintah {0} menyiapkan anggaran untuk memperbaiki {1} yang rusak di {2}.\n"
+        "Kepala {3} mengatakan kepada wartawan bahwa pekerjaan di {2} dimulai pada {4}.\n"
+        "Warga {2} berharap perbaikan {1} selesai sebelum {4} karena {1} itu dipakai {5}.\n"
+        "{3} juga akan membersihkan {6} yang tersumbat agar {7} tidak terulang lagi.\n"
+        "Anggaran perbaikan {1} berasal dari {8} yang disetujui {0} dalam rapat kemarin."
     )
+    topics = [  # four different stories: exact copies of each, no near-duplicates across them
+        (
+            "kabupaten",
+            "jalan desa",
+            "Sleman",
+            "dinas pekerjaan umum",
+            "pekan depan",
+            "anak sekolah",
+            "saluran air",
+            "genangan",
+            "dana darurat",
+        ),
+        (
+            "provinsi",
+            "jembatan gantung",
+            "Lombok",
+            "balai jalan",
+            "bulan Maret",
+            "para petani",
+            "gorong-gorong",
+            "banjir bandang",
+            "pinjaman daerah",
+        ),
+        (
+            "kota",
+            "pasar tradisional",
+            "Medan",
+            "dinas perdagangan",
+            "akhir tahun",
+            "pedagang sayur",
+            "selokan pasar",
+            "kebakaran",
+            "anggaran perubahan",
+        ),
+        (
+            "desa",
+            "gedung sekolah",
+            "Ende",
+            "kantor pendidikan",
+            "tahun ajaran baru",
+            "murid kelas satu",
+            "talang atap",
+            "kebocoran",
+            "dana desa",
+        ),
+    ]
     lines = [
-        json.dumps({"id": f"d{i}", "text": f"{article}\nCatatan redaksi nomor {i % 4}.", "url": None})
-        for i in range(20)
+        json.dumps({"id": f"d{i}", "text": template.format(*topics[i % 4]), "url": None}) for i in range(20)
     ]
     lines += [json.dumps(doc) for doc in HOSTILE] + ["not json <script>window.__pwned=1</script>"]
     source = tmp_path / "in.jsonl"
