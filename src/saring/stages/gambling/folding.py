@@ -166,15 +166,22 @@ def _join_spaced_out(folded: np.ndarray, table: CodePointTable) -> np.ndarray:
 
 
 def _unleet_wedged_digits(folded: np.ndarray, table: CodePointTable) -> np.ndarray:
-    """Step 4, like ``regex.sub(r"(?<=\\p{L})\\p{N}+(?=\\p{L})", <digits as letters>)``."""
-    number, letter = table.number[folded], table.letter[folded]
-    run_start, run_end = number & ~_before(number), number & ~_after(number)
-    wedged = (_before(letter) & run_start)[run_start] & (_after(letter) & run_end)[run_end]
+    """Step 4, like ``regex.sub(r"(?<=\\p{L})\\p{N}+(?=\\p{L})", <digits as letters>)``; works on the
+    positions of digits only."""
+    digits = np.flatnonzero(table.number[folded])
+    if not digits.size:
+        return folded
+    new_run = np.concatenate(([True], np.diff(digits) != 1))
+    run_start = digits[new_run]
+    run_end = digits[np.concatenate((new_run[1:], [True]))]
+    before = table.letter[folded[np.maximum(run_start - 1, 0)]] & (run_start > 0)
+    after = table.letter[folded[np.minimum(run_end + 1, len(folded) - 1)]] & (run_end < len(folded) - 1)
+    wedged = before & after
     if not wedged.any():
         return folded
-    in_wedged_run = number & wedged[np.maximum(np.cumsum(run_start) - 1, 0)]
+    positions = digits[wedged[np.cumsum(new_run) - 1]]
     folded = folded.copy()
-    folded[in_wedged_run] = table.leet[folded[in_wedged_run]]
+    folded[positions] = table.leet[folded[positions]]
     return folded
 
 

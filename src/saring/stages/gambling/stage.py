@@ -78,10 +78,9 @@ def words_per_line(code: np.ndarray) -> np.ndarray:
     """``len(line.split())`` for each line (``text.split("\\n")``) of the text with code points ``code``."""
     whitespace = _whitespace()
     space = whitespace[np.minimum(code, len(whitespace) - 1)]
-    word_start = ~space & np.concatenate(([True], space[:-1]))
-    starts_before = np.concatenate(([0], np.cumsum(word_start)))  # word starts before each position
+    word_starts = np.flatnonzero(~space & np.concatenate(([True], space[:-1])))
     line_ends = np.concatenate(([0], np.flatnonzero(code == ord("\n")), [len(code)]))
-    return np.diff(starts_before[line_ends])
+    return np.diff(np.searchsorted(word_starts, line_ends))
 
 
 @dataclass(frozen=True)
