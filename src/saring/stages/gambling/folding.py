@@ -110,7 +110,7 @@ def code_point_table() -> CodePointTable:
         else:
             single[code] = _EXPANDED
             expansions[code] = np.array([ord(c) for c in folded], dtype=np.uint32)
-    every_character = "".join(map(chr, range(0x110000)))
+    every_character = np.arange(0x110000, dtype="<u4").tobytes().decode("utf-32-le", "surrogatepass")
     leet = np.arange(0x110000, dtype=np.uint32)
     for digit, letter in _load("leet.yaml").items():
         leet[ord(str(digit))] = ord(letter)
