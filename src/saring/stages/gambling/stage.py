@@ -1,7 +1,11 @@
 """Stage ``gambling``: score every line for gambling promotion, strip spam lines, drop promotion pages.
 
-Per document, every line is folded (:mod:`.folding`) and scored by the line classifier (:mod:`.model`);
-the scores are calibrated probabilities. Lines stripped (reason, audit trail in ``removed_lines``):
+Every line of every document is folded (:mod:`.folding`) and scored by the line classifier
+(:mod:`.model`); the scores are calibrated probabilities. Folding, hashing, scoring and word counts run
+once per batch over the joined text (numpy), so no line is skipped and per-line Python work is limited
+to the few candidate spam lines and the head and tail of each page.
+
+Lines stripped (reason, audit trail in ``removed_lines``):
 
 - ``gambling_spam_line``: a line scored at or above ``line_threshold`` (``reporting_threshold`` when
   it uses the vocabulary of reporting on gambling, ``resources/gambling/reporting.yaml``: police, trials,
