@@ -298,3 +298,20 @@ def test_junk_is_still_removed_with_sure_group_text() -> None:
             texts, [code] * 3, [0.55] * 3, resolved_by=["discriminator"] * 3, shares=[1.0] * 3
         )
         assert None not in _run(Quality(), batch).columns["removed_reason"]
+
+
+CHINESE_NEWS = (
+    "北京是中华人民共和国的首都，也是全国的政治、文化和国际交往中心。北京历史悠久，有三千多年的建城史。"
+    "城市中有许多著名的古迹，例如故宫、天坛和长城。每年都有大量的游客从世界各地来到这里参观。"
+    "近年来，北京的交通和环境不断改善，地铁线路已经覆盖了城市的大部分地区。政府还在推动绿色发展。"
+)
+
+
+def test_chinese_is_counted_per_character_and_kept_by_its_preset() -> None:
+    from saring.testing import run_stages
+
+    kept = run_stages([Quality(QualityParams(preset="cmn_Hani"))], [CHINESE_NEWS])
+    assert kept.columns["removed_reason"] == [None]
+    assert kept.signals["quality.word_count"][0] > 100  # one word per Han character, not one per sentence
+    default = run_stages([Quality(QualityParams(preset="und"))], [CHINESE_NEWS])
+    assert default.columns["removed_reason"] == ["gopher_quality:mean_word_length"]

@@ -32,7 +32,14 @@ import regex
 # A word: word characters joined by inner hyphens, apostrophes, dots or commas ("hari-hari", "10.000",
 # "Jum'at"); anything else that is not a space is a token of its own.
 _LATIN_TOKEN = re.compile(r"\w+(?:[-'’.,]\w+)*|[^\w\s]")
-_UNICODE_TOKEN = regex.compile(r"[\w\p{M}]+(?:[-'’.,][\w\p{M}]+)*|[^\w\p{M}\s]")
+# Han and kana are written without spaces and have no segmenter here: each character counts as a word
+# (an approximation that keeps Chinese and Japanese pages from looking like a few very long words).
+_UNICODE_TOKEN = regex.compile(
+    r"[\p{Han}\p{Hiragana}\p{Katakana}]"
+    r"|[[\w\p{M}]--[\p{Han}\p{Hiragana}\p{Katakana}]]+(?:[-'’.,][[\w\p{M}]--[\p{Han}\p{Hiragana}\p{Katakana}]]+)*"
+    r"|[^\w\p{M}\s]",
+    regex.V1,
+)
 
 Segmenter = Callable[[str], list[str]]
 
