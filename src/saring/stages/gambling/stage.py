@@ -48,6 +48,10 @@ class GamblingParams(StageParams):
     doc_threshold: float = 0.5
     min_clean_words: int = 20
     strip_lines: bool = True
+    #: A line with no gambling cue (keyword, call to action, brand-with-digits handle) is stripped only at
+    #: ``reporting_threshold``: article lines about islands, football or photography look like spam to
+    #: the model but never name a game, a site or a deposit.
+    require_cue: bool = True
 
 
 class EdgeSpamRules:
@@ -59,7 +63,16 @@ class EdgeSpamRules:
         self.handle = regex.compile(rf"^{data['handle']}$")
         self.byline = regex.compile(rf"^by {data['handle']}$")
         self.calls = regex.compile(data["calls"])
+        self.numbered_handle = regex.compile(rf"^{data['numbered_handle']}$")
         self.max_words = int(data["max_words"])
+
+    def has_cue(self, folded_line: str) -> bool:
+        """A gambling keyword, a call to action or a brand-with-digits handle anywhere in the line."""
+        words = folded_line.split()
+        return (
+            any(w in self.keywords or self.numbered_handle.match(w) is not None for w in words)
+            or self.calls.search(folded_line) is not None
+        )
 
     def matches(self, folded_line: str) -> bool:
         words = folded_line.split()
@@ -151,6 +164,12 @@ class Gambling(Stage):
     def _is_reporting(self, folded_line: str) -> bool:
         return not self.reporting_words.isdisjoint(folded_line.split())
 
+    def _line_threshold(self, folded_line: str) -> float:
+        p = self.params
+        if self._is_reporting(folded_line) or (p.require_cue and not self.edge_rules.has_cue(folded_line)):
+            return p.reporting_threshold
+        return p.line_threshold
+
     def _edge_run(self, lines: ScoredLines, order: range) -> list[int]:
         """The run of edge-spam lines from one end of a document (blank lines pass through)."""
         run = []
@@ -158,7 +177,9 @@ class Gambling(Stage):
             line, score = lines.folded[i], lines.scores[i]
             if not line:
                 continue
-            spam = score >= self.params.edge_threshold and not self._is_reporting(line)
+            short = len(line.split()) <= self.edge_rules.max_words
+            threshold = self.params.edge_threshold if short else self.params.line_threshold
+            spam = score >= threshold and not self._is_reporting(line)
             if not (spam or self.edge_rules.matches(line)):
                 break
             run.append(i)
@@ -173,8 +194,7 @@ class Gambling(Stage):
         found = {
             i: SPAM_LINE
             for i in candidates.tolist()
-            if lines.scores[i]
-            >= (p.reporting_threshold if self._is_reporting(lines.folded[i]) else p.line_threshold)
+            if lines.scores[i] >= self._line_threshold(lines.folded[i])
         }
         for i in self._edge_run(lines, range(first, end)) + self._edge_run(
             lines, range(end - 1, first - 1, -1)
