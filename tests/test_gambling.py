@@ -185,3 +185,21 @@ def test_link_farm_host_is_flagged(stage: Gambling, tmp_path: Path) -> None:
 def test_host_of() -> None:
     assert host_of("https://www.Example.co.id/a?b") == "example.co.id"
     assert host_of(None) is None
+
+
+def test_article_lines_without_a_gambling_cue_need_the_strict_threshold(stage: Gambling) -> None:
+    article = [
+        "Pemerintah daerah mempromosikan wisata bahari di Kepulauan Riau kepada wisatawan mancanegara.",
+        "Pulau Bintan dan pulau-pulau sekitarnya menjadi tujuan wisata favorit warga Singapura"
+        " setiap akhir pekan.",
+        "Dinas pariwisata menambah jadwal kapal feri dari Batam selama musim libur sekolah tahun ini.",
+        "Pengelola hotel mengatakan tingkat hunian naik hingga delapan puluh persen pada bulan lalu.",
+    ]
+    island = article[1]
+    score = float(stage.score_lines([island]).scores[0])
+    assert stage.params.line_threshold <= score < stage.params.reporting_threshold  # the model alone errs
+    kept = run_stages([stage], ["\n".join(article)])
+    assert kept.columns["removed_lines"][0] is None and kept.texts[0] == "\n".join(article)
+    strict = Gambling(Gambling.Params(require_cue=False))
+    stripped = run_stages([strict], ["\n".join(article)])
+    assert [e["line"] for e in stripped.columns["removed_lines"][0]] == [island]
