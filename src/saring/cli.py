@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
@@ -23,7 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 from saring.api import apply_overrides
-from saring.config import ConfigError, default_pipeline_text, load_pipeline
+from saring.config import ConfigError, Pipeline, default_pipeline_text, load_pipeline
 from saring.core.registry import stage_class, stage_names
 from saring.engine.run import PhaseEvent, RunError, RunResult, run_pipeline
 
@@ -149,10 +150,10 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
 ) -> None:
     """Run a pipeline (resumes an interrupted run in the same output folder)."""
-    try:
-        config = load_pipeline(pipeline)
-        config = apply_overrides(
-            config,
+
+    def configure() -> Pipeline:
+        return apply_overrides(
+            load_pipeline(pipeline),
             inputs=input,
             output=output,
             workers=workers,
@@ -160,6 +161,14 @@ def run(
             address=address,
             dry_run=dry_run or None,
         )
+
+    _run_and_summarize(configure, overwrite=overwrite, quiet=quiet)
+
+
+def _run_and_summarize(configure: Callable[[], Pipeline], overwrite: bool, quiet: bool = False) -> None:
+    """Build the configuration, run it with a progress display, print the summary; errors as messages."""
+    try:
+        config = configure()
         display = _Display(quiet)
         with display.progress:
             result = run_pipeline(
@@ -199,16 +208,10 @@ def demo(
     workers: Annotated[int, typer.Option("--workers", "-w")] = 0,
 ) -> None:
     """Run the default pipeline on the bundled sample corpus."""
-    try:
-        config = apply_overrides(load_pipeline(None), inputs=sample_inputs(), output=output, workers=workers)
-        display = _Display(False)
-        with display.progress:
-            result = run_pipeline(
-                config, overwrite=True, on_phase=display.on_phase, on_progress=display.on_progress
-            )
-    except (ConfigError, RunError) as error:
-        raise _fail(str(error)) from None
-    _summary(result)
+    _run_and_summarize(
+        lambda: apply_overrides(load_pipeline(None), inputs=sample_inputs(), output=output, workers=workers),
+        overwrite=True,
+    )
 
 
 @app.command()

@@ -40,6 +40,21 @@ def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _svg(shapes: Sequence[Markup], width: int, height: float, title: str) -> Markup:
+    """An inline chart: its shapes in an SVG element of the given size, labelled for screen readers."""
+    return el(
+        "svg",
+        shapes,
+        xmlns="http://www.w3.org/2000/svg",
+        width=width,
+        height=height,
+        viewBox=f"0 0 {width} {height}",
+        role="img",
+        aria_label=title,
+        class_="chart",
+    )
+
+
 def _legend(series: Sequence[tuple[str, str]], y: int) -> Markup:
     items, x = [], 0
     for name, color in series:
@@ -92,17 +107,7 @@ def bars(
             x += width
         shapes.append(el("text", number(sum(values)), x=f"{x + 5:.1f}", y=y + 14, class_="value"))
     height = top + row_height * len(rows) + 4
-    return el(
-        "svg",
-        shapes,
-        xmlns="http://www.w3.org/2000/svg",
-        width=BAR_WIDTH,
-        height=height,
-        viewBox=f"0 0 {BAR_WIDTH} {height}",
-        role="img",
-        aria_label=title,
-        class_="chart",
-    )
+    return _svg(shapes, BAR_WIDTH, height, title)
 
 
 @dataclass
@@ -223,14 +228,4 @@ def histogram_chart(hist: Histogram, series: Mapping[str, tuple[str, str]], *, t
                 class_="threshold-label",
             )
         )
-    return el(
-        "svg",
-        shapes,
-        xmlns="http://www.w3.org/2000/svg",
-        width=HISTOGRAM_WIDTH,
-        height=height,
-        viewBox=f"0 0 {HISTOGRAM_WIDTH} {height}",
-        role="img",
-        aria_label=title,
-        class_="chart",
-    )
+    return _svg(shapes, HISTOGRAM_WIDTH, height, title)
