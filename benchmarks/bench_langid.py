@@ -22,6 +22,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 import train_langid as data  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "langid.md"
+ACCURACY_HEADING = "# langid accuracy"  # the eval/langid.py section of the results file, kept on rewrite
 
 
 def cpu_seconds(run: Callable[[], object], repeats: int = 3) -> float:
@@ -92,7 +93,9 @@ def main() -> int:
     report = "\n".join(lines) + "\n"
     print(report)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(report, encoding="utf-8")
+    previous = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
+    kept = previous[previous.find(ACCURACY_HEADING) :] if ACCURACY_HEADING in previous else ""
+    RESULTS.write_text(report.rstrip() + ("\n\n" + kept if kept else "\n"), encoding="utf-8")
     return 0
 
 
