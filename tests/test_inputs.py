@@ -103,9 +103,13 @@ def test_huge_document_is_quarantined_not_loaded_whole(tmp_path: Path) -> None:
 
 
 def warc_record(
-    uri: str, html: bytes, status: str = "200 OK", ctype: str = "text/html; charset=utf-8"
+    uri: str,
+    html: bytes,
+    status: str = "200 OK",
+    ctype: str = "text/html; charset=utf-8",
+    extra_headers: str = "",
 ) -> bytes:
-    http = f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\n\r\n".encode() + html
+    http = f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\n{extra_headers}\r\n".encode() + html
     head = (
         f"WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:{uri}>\r\nWARC-Target-URI: {uri}\r\n"
         f"Content-Type: application/http; msgtype=response\r\nContent-Length: {len(http)}\r\n\r\n"
@@ -138,6 +142,27 @@ def test_warc_with_html_extraction_and_a_broken_record(tmp_path: Path) -> None:
     assert len(quarantine) == 1 and "broken WARC record" in quarantine[0]["error"]
     assert quarantine[0]["source"].split("@")[1].isdigit()
     assert sum(stats.skipped.values()) == 3  # warcinfo, a redirect, an image
+
+
+def test_warc_chunked_payloads_and_a_malformed_one(tmp_path: Path) -> None:
+    page = f"<html><body><article><p>{article(8)}</p></article></body></html>".encode()
+    chunked = b"".join(f"{len(part):x}\r\n".encode() + part + b"\r\n" for part in (page[:50], page[50:]))
+    chunked += b"0\r\n\r\n"
+    members = [
+        warc_record("https://b.example/chunked", chunked, extra_headers="Transfer-Encoding: chunked\r\n"),
+        warc_record(
+            "https://b.example/bad", b"zz\r\nnot chunked", extra_headers="Transfer-Encoding: chunked\r\n"
+        ),
+        warc_record("https://b.example/plain", page),
+    ]
+    path = tmp_path / "chunked.warc"
+    path.write_bytes(b"".join(members))
+    stats, quarantine = run([path], tmp_path / "out")
+    kept = read_output(tmp_path / "out", "kept") + read_output(tmp_path / "out", "removed")
+    assert [r["url"] for r in kept] == ["https://b.example/chunked", "https://b.example/plain"]
+    assert "Kalimat 8-0" in kept[0]["text"]
+    assert len(quarantine) == 1 and quarantine[0]["error"].startswith("unreadable WARC payload")
+    assert stats.documents_in == 3
 
 
 def test_csv_tsv_parquet_and_text_folders(tmp_path: Path) -> None:

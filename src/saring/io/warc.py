@@ -144,7 +144,12 @@ def read_warc(rows: _Rows, stream: io.BufferedReader, record_seconds: float) -> 
                     where, f"truncated WARC record: {len(block):,} of {length:,} bytes", block
                 )
                 return
-            document = _document(rows, where, headers, block, record_seconds)
+            try:
+                document = _document(rows, where, headers, block, record_seconds)
+            except Exception as error:  # a malformed HTTP payload is this record's problem, not the file's
+                document = rows.quarantined(
+                    where, f"unreadable WARC payload: {type(error).__name__}: {error}", block
+                )
             if document is not None:
                 yield document
     except InputError as error:
