@@ -11,7 +11,7 @@ collected keys, then measure and decide per batch like any other stage.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -106,6 +106,15 @@ class Stage:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(label={self.label!r}, params={self.params!r})"
+
+
+def collected_batches(collected: Sequence[Path]) -> Iterator[pa.RecordBatch]:
+    """Every record batch of the collected key files (Arrow IPC streams), in shard order; a shard that
+    collected nothing may have no file."""
+    for path in collected:
+        if path.exists():
+            with pa.ipc.open_stream(pa.OSFile(str(path))) as source:
+                yield from source
 
 
 class CorpusStage(Stage):

@@ -11,7 +11,7 @@ processes), and only the duplicates found are held in memory.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,7 +28,7 @@ from saring.core.partitions import (
     read_partition,
 )
 from saring.core.registry import register
-from saring.core.stage import CorpusStage, DocView, Measured, StageParams
+from saring.core.stage import CorpusStage, DocView, Measured, StageParams, collected_batches
 
 _KEYS = pa.schema(
     [("text_hash", pa.uint64()), ("url_hash", pa.uint64()), ("order", pa.int64()), ("id", pa.string())]
@@ -98,12 +98,6 @@ class ExactDedup(CorpusStage):
             [pa.array(c, type=f.type) for c, f in zip(columns, _KEYS, strict=True)], schema=_KEYS
         )
 
-    def _batches(self, collected: Sequence[Path]) -> Iterator[pa.RecordBatch]:
-        for path in collected:
-            if path.exists():
-                with pa.ipc.open_stream(pa.OSFile(str(path))) as source:
-                    yield from source
-
     def _copies_by(
         self, kind: str, collected: Sequence[Path], workdir: Path, workers: int, removed: np.ndarray
     ) -> np.ndarray:
@@ -111,7 +105,7 @@ class ExactDedup(CorpusStage):
         size = sum(path.stat().st_size for path in collected if path.exists())
         budget = self.params.memory_budget_mb * 2**20
         writer = PartitionWriter(workdir, kind, partition_count(size * 2, budget, workers), _ENTRY)
-        for batch in self._batches(collected):
+        for batch in collected_batches(collected):
             column = batch.column(f"{kind}_hash")
             orders = batch.column("order").to_numpy()
             valid = pc.is_valid(column).to_numpy(zero_copy_only=False)
@@ -135,7 +129,7 @@ class ExactDedup(CorpusStage):
             removed = np.union1d(removed, found[kind]["order"])
         firsts = np.unique(np.concatenate([c["first"] for c in found.values()] or [np.zeros(0, np.int64)]))
         first_ids: dict[int, str] = {}
-        for batch in self._batches(collected):  # the ids of the first copies
+        for batch in collected_batches(collected):  # the ids of the first copies
             orders = batch.column("order").to_numpy()
             hit = np.flatnonzero(_member(orders, firsts))
             first_ids.update(

@@ -35,7 +35,7 @@ from saring.core.partitions import (
     read_partition,
 )
 from saring.core.registry import register
-from saring.core.stage import CorpusStage, DocView, Measured, StageParams
+from saring.core.stage import CorpusStage, DocView, Measured, StageParams, collected_batches
 
 _SENTENCE_END = regex.compile(r"[.!?…。][\"'”’»)\]]*\s*$")
 _KEYS = pa.schema([("line_hash", pa.uint64()), ("host_hash", pa.uint64())])
@@ -120,13 +120,11 @@ class RepeatedLines(CorpusStage):
             estimated * _BYTES_PER_ENTRY_AT_WORK // 16, p.memory_budget_mb * 2**20, workers
         )
         writer = PartitionWriter(workdir, "lines", count, _ENTRY)
-        for path in files:
-            with pa.ipc.open_stream(pa.OSFile(str(path))) as source:
-                for batch in source:
-                    records = np.empty(batch.num_rows, dtype=_ENTRY)
-                    records["key"] = batch.column("line_hash").to_numpy()
-                    records["host"] = batch.column("host_hash").to_numpy()
-                    writer.write(records)
+        for batch in collected_batches(files):
+            records = np.empty(batch.num_rows, dtype=_ENTRY)
+            records["key"] = batch.column("line_hash").to_numpy()
+            records["host"] = batch.column("host_hash").to_numpy()
+            writer.write(records)
         partitions = writer.close()
         outputs = [path.with_suffix(".repeated") for path in partitions]
         arguments = [

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from saring.core.registry import register
-from saring.core.stage import CorpusStage, DocView, Measured, StageParams
+from saring.core.stage import CorpusStage, DocView, Measured, StageParams, collected_batches
 
 _KEYS = pa.schema([("host", pa.string()), ("promotion", pa.bool_())])
 _PLAN = pa.schema([("host", pa.string()), ("pages", pa.int64()), ("promotion_share", pa.float64())])
@@ -76,8 +76,7 @@ class GamblingHosts(CorpusStage):
         return pa.table(keys, schema=_KEYS)
 
     def plan(self, collected: Sequence[Path], workdir: Path, workers: int) -> None:
-        tables = [pa.ipc.open_stream(pa.memory_map(str(p))).read_all() for p in collected if p.exists()]
-        keys = pa.concat_tables(tables) if tables else _KEYS.empty_table()
+        keys = pa.Table.from_batches(list(collected_batches(collected)), schema=_KEYS)
         grouped = keys.group_by("host").aggregate([("promotion", "count"), ("promotion", "sum")])
         pages = grouped.column("promotion_count")
         share = pc.divide(

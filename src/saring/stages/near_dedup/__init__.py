@@ -28,7 +28,7 @@ from saring.core.partitions import (
     read_partition,
 )
 from saring.core.registry import register
-from saring.core.stage import CorpusStage, DocView, Measured, StageParams
+from saring.core.stage import CorpusStage, DocView, Measured, StageParams, collected_batches
 from saring.stages.near_dedup.banding import Banding, band_keys, choose_banding
 from saring.stages.near_dedup.clusters import UnionFind
 from saring.stages.near_dedup.minhash import permutations, shingle, signatures
@@ -235,25 +235,23 @@ class NearDedup(CorpusStage):
             pa.OSFile(str(workdir / "documents.arrow"), "wb") as meta_sink,
             pa.ipc.new_stream(meta_sink, meta_schema) as meta_writer,
         ):
-            for path in files:
-                with pa.ipc.open_stream(pa.OSFile(str(path))) as source:
-                    for batch in source:
-                        if batch.num_rows == 0:
-                            continue
-                        orders = batch.column("order").to_numpy()
-                        if orders[0] <= last_order or np.any(np.diff(orders) <= 0):
-                            raise ValueError("collected keys are not in document order")
-                        last_order = int(orders[-1])
-                        matrix = _signature_matrix(batch.column("signature"), p.num_perm)
-                        matrix.tofile(signature_sink)
-                        meta_writer.write_batch(batch.drop_columns(["signature"]))
-                        present = np.flatnonzero(matrix[:, 0] != np.uint32(0xFFFFFFFF))
-                        keys = band_keys(matrix[present], self.banding)
-                        entries = np.empty(keys.size, dtype=_ENTRY)
-                        entries["key"] = keys.ravel()
-                        entries["doc"] = np.repeat(present + documents, self.banding.bands)
-                        writer.write(entries)
-                        documents += batch.num_rows
+            for batch in collected_batches(files):
+                if batch.num_rows == 0:
+                    continue
+                orders = batch.column("order").to_numpy()
+                if orders[0] <= last_order or np.any(np.diff(orders) <= 0):
+                    raise ValueError("collected keys are not in document order")
+                last_order = int(orders[-1])
+                matrix = _signature_matrix(batch.column("signature"), p.num_perm)
+                matrix.tofile(signature_sink)
+                meta_writer.write_batch(batch.drop_columns(["signature"]))
+                present = np.flatnonzero(matrix[:, 0] != np.uint32(0xFFFFFFFF))
+                keys = band_keys(matrix[present], self.banding)
+                entries = np.empty(keys.size, dtype=_ENTRY)
+                entries["key"] = keys.ravel()
+                entries["doc"] = np.repeat(present + documents, self.banding.bands)
+                writer.write(entries)
+                documents += batch.num_rows
         partitions = writer.close()
         threshold = p.threshold if p.verify else None
         edge_paths = [path.with_suffix(".edges") for path in partitions]
