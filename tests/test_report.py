@@ -19,10 +19,10 @@ import zstandard
 import saring
 from saring.core.registry import register
 from saring.core.stage import Stage, StageParams
+from saring.io.parts import ReadTally, read_budgeted
 from saring.report import build_report, write_report
 from saring.report.charts import histogram_of
 from saring.report.markup import el
-from saring.report.reading import ReadTally, read_budgeted
 from saring.report.sampling import ClusterSample, Reservoir
 
 FIXTURES = Path(__file__).parent / "fixtures" / "report"

@@ -22,8 +22,8 @@ from saring.core.batch import DocumentBatch
 from saring.core.stage import Stage
 from saring.engine.run import RunError, RunResult
 from saring.engine.shard import signal_types
+from saring.io.parts import ReadTally, part_files, records
 from saring.io.writers import KINDS, OutputStore, ShardFileWriter, write_dataset_card
-from saring.report.reading import ReadTally, part_files, records
 
 BATCH = 1024
 

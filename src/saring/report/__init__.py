@@ -15,9 +15,9 @@ from typing import Any
 import orjson
 
 from saring.core.registry import stage_class
+from saring.io.parts import ReadTally, part_files, read_budgeted
 from saring.report.collect import CorpusSample
 from saring.report.markup import el, join, page
-from saring.report.reading import ReadTally, part_files, read_budgeted
 from saring.report.sections import SECTIONS, RunData
 from saring.report.style import STYLE
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from saring.io.parts import ReadTally
 from saring.report.charts import bars, fmt_bytes, fmt_count, fmt_value, histogram_chart, histogram_of
 from saring.report.collect import ELSEWHERE, HERE, KEPT, CorpusSample, DocSample
 from saring.report.markup import Markup, el, join
-from saring.report.reading import ReadTally
 
 BLUE, RED, GREY, ORANGE, GREEN = "#4c78a8", "#e45756", "#b5aca6", "#f58518", "#54a24b"
 TOP_ROWS = 20

@@ -1,4 +1,4 @@
-"""Reading a finished run's part files (JSONL, JSONL.gz, JSONL.zst, Parquet) within a document budget.
+"""Reading a finished run's output parts (JSONL, JSONL.gz, JSONL.zst, Parquet) within a document budget.
 
 The budget is spread over the part files (each reads its share of what is left), so a sample of a run
 with many shards looks at every shard, opens one file at a time and stops early.
