@@ -18,6 +18,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Protocol
 
+import fsspec
 import orjson
 import xxhash
 
@@ -77,8 +78,6 @@ def _fingerprint(pipeline: Pipeline, shards: list[Shard]) -> str:
     listing = []
     for shard in shards:
         try:
-            import fsspec
-
             info = fsspec.core.url_to_fs(shard.path)[0].info(shard.path)
             listing.append([shard.path, info.get("size"), str(info.get("mtime", info.get("created", "")))])
         except (OSError, ValueError):
@@ -214,8 +213,6 @@ def run_pipeline(
 
 
 def _size(path: str) -> int:
-    import fsspec
-
     try:
         return int(fsspec.core.url_to_fs(path)[0].size(path) or 0)
     except (OSError, ValueError):
