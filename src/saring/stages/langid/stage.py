@@ -91,7 +91,7 @@ class LangId(Stage):
     def setup(self) -> None:
         import fasttext
 
-        self._fasttext = fasttext.load_model(str(lid176_path()))
+        self._predict = fasttext.load_model(str(lid176_path())).f.predict
         labels_file = resource_path("models", "langid", "lid176_labels.yaml")
         self._labels: dict[str, str] = {
             f"__label__{k}": v for k, v in yaml.safe_load(labels_file.read_text(encoding="utf-8")).items()
@@ -123,10 +123,11 @@ class LangId(Stage):
         return units
 
     def _first_pass(self, unit: _Unit) -> None:
-        labels, probs = self._fasttext.predict(unit.text, k=5, threshold=0.0)
-        unit.probs = {
-            self._labels.get(label, label[9:]): float(p) for label, p in zip(labels, probs, strict=True)
-        }
+        # The compiled predict, without the Python wrapper's per-call checks (units never hold a line
+        # break): (probability, label) pairs, most probable first.
+        predictions = self._predict(unit.text + "\n", 5, 0.0, "strict")
+        labels = self._labels
+        unit.probs = {labels.get(label, label[9:]): p for p, label in predictions}
         unit.label = max(unit.probs, key=unit.probs.__getitem__) if unit.probs else NO_LANGUAGE
 
     def _routed(self, probs: Mapping[str, float], top: str) -> bool:

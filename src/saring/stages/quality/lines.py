@@ -10,12 +10,14 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from functools import cache
+from itertools import repeat
 
 import regex
 
 # Sentence terminals (Unicode Sentence_Terminal, plus three Khmer signs datatrove also counts).
 _TERMINAL = regex.compile(r"[\p{STerm}\u17d6\u17d9\u17da]")
 _SENTENCE_END = regex.compile(r"\p{STerm}+[\"'”’)\]]*(?=\s|$)")
+_PARAGRAPH_BREAK = re.compile("\n\n+")  # the text stripped, split here: its paragraphs
 _CITATION = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
 _C4_END_PUNCTUATION = (".", "?", "!", '"', "'")
 _C4_POLICY = re.compile("terms of use|privacy policy|cookie policy|uses cookies|use of cookies|use cookies")
@@ -38,32 +40,20 @@ def _is_terminal(char: str) -> bool:
     return _TERMINAL.match(char) is not None
 
 
-def _paragraphs(text: str) -> list[str]:
-    """``text.strip()`` split at runs of two or more line breaks."""
-    paragraphs: list[str] = []
-    current: list[str] = []
-    for piece in text.strip().split("\n"):
-        if piece:
-            current.append(piece)
-        elif current:
-            paragraphs.append("\n".join(current))
-            current = []
-    paragraphs.append("\n".join(current))
-    return paragraphs
-
-
 def line_signals(text: str, n_tokens: int) -> dict[str, float | None]:
     """Gopher repetition (lines, paragraphs), Gopher quality (symbols, lines) and FineWeb signals."""
     length = max(len(text), 1)
     pieces = text.split("\n")
     # Lines as split by "\n+": empty pieces between consecutive breaks dropped, the ends kept.
     lines = pieces if len(pieces) < 3 else [pieces[0], *filter(None, pieces[1:-1]), pieces[-1]]
-    paragraphs = _paragraphs(text)
+    paragraphs = _PARAGRAPH_BREAK.split(text.strip())
     para_dups, para_dup_chars = _duplicates(paragraphs)
     line_dups, line_dup_chars = _duplicates(lines)
     physical = text.splitlines() or [""]
     nonempty = [line for line in lines if line and not line.isspace()]
     words = max(n_tokens, 1)
+    bullet_lines = sum(map(str.startswith, map(str.lstrip, physical), repeat(_BULLETS)))
+    ellipsis_lines = sum(map(str.endswith, map(str.rstrip, physical), repeat(_ELLIPSES)))
     signals: dict[str, float | None] = {
         "dup_para_frac": para_dups / len(paragraphs),
         "dup_para_char_frac": para_dup_chars / length,
@@ -71,16 +61,18 @@ def line_signals(text: str, n_tokens: int) -> dict[str, float | None]:
         "dup_line_char_frac": line_dup_chars / length,
         "hash_word_ratio": text.count("#") / words,
         "ellipsis_word_ratio": sum(map(text.count, _ELLIPSES)) / words,
-        "bullet_lines_ratio": sum(line.lstrip().startswith(_BULLETS) for line in physical) / len(physical),
-        "ellipsis_lines_ratio": sum(line.rstrip().endswith(_ELLIPSES) for line in physical) / len(physical),
+        "bullet_lines_ratio": bullet_lines / len(physical),
+        "ellipsis_lines_ratio": ellipsis_lines / len(physical),
         "list_ratio": text.count("\n") / words,
         "line_punct_ratio": None,
         "short_line_ratio": None,
         "char_dup_ratio": None,
     }
     if nonempty:
-        signals["line_punct_ratio"] = sum(_is_terminal(line[-1]) for line in nonempty) / len(nonempty)
-        signals["short_line_ratio"] = sum(len(line) <= SHORT_LINE_CHARS for line in nonempty) / len(nonempty)
+        terminal = sum(map(_is_terminal, [line[-1] for line in nonempty]))
+        short = sum(map(SHORT_LINE_CHARS.__ge__, map(len, nonempty)))
+        signals["line_punct_ratio"] = terminal / len(nonempty)
+        signals["short_line_ratio"] = short / len(nonempty)
         signals["char_dup_ratio"] = _duplicates(nonempty)[1] / max(length - text.count("\n"), 1)
     return signals
 

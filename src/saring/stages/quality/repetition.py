@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from saring.stages.quality.words import Tokens
 
@@ -27,18 +29,11 @@ _DOC_SALT = np.uint64(0xC2B2AE3D27D4EB4F)
 
 
 def _group_counts(keys: np.ndarray) -> np.ndarray:
-    """For each element, how many elements share its key."""
-    if len(keys) == 0:
-        return np.zeros(0, dtype=np.int64)
-    order = np.argsort(keys)
-    ordered = keys[order]
-    starts = np.empty(len(keys), dtype=bool)
-    starts[0] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
-    group = np.cumsum(starts) - 1
-    counts = np.empty(len(keys), dtype=np.int64)
-    counts[order] = np.bincount(group)[group]
-    return counts
+    """For each element, how many elements share its key (Arrow's hash table: no sort)."""
+    keys = np.ascontiguousarray(keys, dtype=np.uint64)
+    as_arrow = pa.Array.from_buffers(pa.uint64(), len(keys), [None, pa.py_buffer(keys)])
+    group = np.from_dlpack(pc.dictionary_encode(as_arrow).indices)
+    return np.bincount(group)[group]
 
 
 def _top_covered(

@@ -146,12 +146,28 @@ class Tokens:
     def vocabulary_index(self, words: Sequence[str]) -> np.ndarray:
         """Per vocabulary entry, the position of its lower-cased form in ``words``, or -1."""
         lowered = pc.utf8_lower(self.dictionary)
-        found = pc.index_in(lowered, value_set=pa.array(list(words), type=pa.string()))
-        return _numpy(found.fill_null(-1))
+        found = pc.index_in(lowered, value_set=_string_array(words))  # int32, null where absent
+        index = np.frombuffer(found.buffers()[1], dtype=np.int32)[found.offset : found.offset + len(found)]
+        return np.where(_numpy(found.is_valid()), index, -1)
 
 
 def _numpy(array: pa.Array) -> np.ndarray:
-    return array.to_numpy(zero_copy_only=False)
+    """A null-free numeric or boolean array as numpy, through DLPack: ``to_numpy`` imports pandas (a
+    quarter second of start-up) even to copy integers."""
+    if pa.types.is_boolean(array.type):
+        return np.from_dlpack(array.cast(pa.uint8())).view(np.bool_)
+    return np.from_dlpack(array)
+
+
+def _string_array(strings: Sequence[str]) -> pa.Array:
+    """An Arrow string array of strings without line breaks (tokens, stop words), built from one joined
+    buffer: ``pa.array`` on a Python list would first import pandas (a quarter second) to rule it out."""
+    joined = "\n".join(strings).encode("utf-8")
+    one = pa.LargeStringArray.from_buffers(
+        1, pa.py_buffer(np.array([0, len(joined)], dtype=np.int64)), pa.py_buffer(joined)
+    )
+    array = pc.split_pattern(one, "\n").flatten().cast(pa.string())
+    return array if strings else array.slice(0, 0)
 
 
 def tokenize(texts: Sequence[str], segmenter_names: Sequence[str]) -> Tokens:
@@ -159,7 +175,7 @@ def tokenize(texts: Sequence[str], segmenter_names: Sequence[str]) -> Tokens:
     lists = [segmenter(name)(text) for text, name in zip(texts, segmenter_names, strict=True)]
     offsets = np.zeros(len(lists) + 1, dtype=np.int64)
     np.cumsum([len(tokens) for tokens in lists], out=offsets[1:])
-    encoded = pc.dictionary_encode(pa.array(list(chain.from_iterable(lists)), type=pa.string()))
+    encoded = pc.dictionary_encode(_string_array(list(chain.from_iterable(lists))))
     dictionary = encoded.dictionary
     return Tokens(
         ids=_numpy(encoded.indices).astype(np.int64, copy=False),
