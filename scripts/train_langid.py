@@ -184,14 +184,14 @@ def feature_matrix(texts: list[str]):
     length of each prepared text (which picks its regime)."""
     from scipy import sparse
 
-    from saring.stages.langid.features import Lexicon, NgramHasher, prepare
+    from saring.stages.langid.features import Lexicon, NgramHasher, document_of, prepare
 
     hasher = NgramHasher(bits=HASH_BITS)
     lexicon = Lexicon(LEXICON_CODES, hasher)
     prepared = [prepare(t, DISCRIMINATOR_CHARS) for t in texts]
     batch = hasher.hash_batch(prepared)
     buckets = np.concatenate([b for b, _ in batch.groups])
-    docs = np.concatenate([d for _, d in batch.groups])
+    docs = np.concatenate([document_of(per_doc) for _, per_doc in batch.groups])
     values = 1.0 / np.maximum(batch.counts, 1)[docs]
     ngrams = sparse.csr_matrix(
         (values, (docs, buckets)), shape=(len(texts), 1 << HASH_BITS), dtype=np.float32

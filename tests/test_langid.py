@@ -108,9 +108,10 @@ def test_span_hashes_match_a_direct_polynomial_hash() -> None:
     expected = [sum(b * 0x01000193 ** (len(w) - 1 - i) for i, b in enumerate(w)) % (1 << 32) for w in words]
     assert batch.words.tolist() == expected
     assert batch.word_doc.tolist() == [0, 0, 0, 2, 2, 2]
-    for buckets, doc in batch.groups:  # n-grams never cross texts and stay in range
-        assert doc.tolist() == sorted(doc.tolist())
+    for order, (buckets, per_doc) in enumerate(batch.groups[:5], start=1):  # n-grams never cross texts
+        assert per_doc.tolist() == [max(len(t.encode()) - order + 1, 0) for t in texts]
         assert buckets.min() >= 0 and buckets.max() < 1 << 16
+    assert [per_doc.tolist() for _, per_doc in batch.groups[5:]] == [[3, 0, 3], [2, 0, 2]]  # words, pairs
     assert batch.counts[1] < batch.counts[0]
 
 
@@ -124,4 +125,4 @@ def test_lexicon_shares_count_marker_words() -> None:
 
 def test_sum_by_doc_leaves_empty_documents_at_zero() -> None:
     values = np.array([[1.0], [2.0], [4.0]])
-    assert sum_by_doc(values, np.array([0, 0, 2]), 4).ravel().tolist() == [3.0, 0.0, 4.0, 0.0]
+    assert sum_by_doc(values, np.array([2, 0, 1, 0])).ravel().tolist() == [3.0, 0.0, 4.0, 0.0]

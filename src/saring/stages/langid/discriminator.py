@@ -77,8 +77,8 @@ class Discriminator:
         shares = self.lexicon.shares(batch, len(texts))
         offset = regime * self.buckets
         ngram_sums = sum(
-            sum_by_doc(self.ngram_weights.take(offset[doc] + buckets, axis=0), doc, len(texts))
-            for buckets, doc in batch.groups
+            sum_by_doc(self.ngram_weights.take(np.repeat(offset, per_doc) + buckets, axis=0), per_doc)
+            for buckets, per_doc in batch.groups
         )
         logits = ngram_sums / np.maximum(batch.counts, 1)[:, None]
         logits += np.einsum("dl,dlc->dc", shares, self.lexicon_weights[regime]) + self.bias[regime]

@@ -41,14 +41,20 @@ def prepare(text: str, max_chars: int) -> str:
 class HashedBatch:
     """Hashed features of a batch of prepared texts, each group ordered by document.
 
-    ``groups``: ``(buckets, doc)`` pairs (one per n-gram order, words, word pairs); ``counts``: features
-    per document; ``words``/``word_doc``: the full 32-bit hash of every word and its document.
+    ``groups``: ``(buckets, per_doc)`` pairs (one per n-gram order, words, word pairs), ``per_doc`` the
+    number of the group's features in each document; ``counts``: features per document;
+    ``words``/``word_doc``: the full 32-bit hash of every word and its document.
     """
 
     groups: list[tuple[np.ndarray, np.ndarray]]
     counts: np.ndarray
     words: np.ndarray
     word_doc: np.ndarray
+
+
+def document_of(per_doc: np.ndarray) -> np.ndarray:
+    """The document of each feature of a group, from its ``per_doc`` counts."""
+    return np.repeat(np.arange(len(per_doc)), per_doc)
 
 
 class _SpanHasher:
@@ -69,7 +75,9 @@ class _SpanHasher:
 
     def all_of_length(self, length: int) -> np.ndarray:
         """Hashes of every span of ``length`` bytes, by start position (slices, no gathers)."""
-        return (self.prefix[length:] - self.prefix[:-length]) * self.powers[length - 1 :]
+        hashes = self.prefix[length:] - self.prefix[:-length]
+        hashes *= self.powers[length - 1 :]
+        return hashes
 
 
 @dataclass(frozen=True)
@@ -81,7 +89,10 @@ class NgramHasher:
     max_order: int = 5
 
     def bucket(self, hashes: np.ndarray, key: np.uint32) -> np.ndarray:
-        return ((hashes + key) * _MIX >> np.uint32(32 - self.bits)).astype(np.intp)
+        mixed = hashes + key
+        mixed *= _MIX
+        mixed >>= np.uint32(32 - self.bits)
+        return mixed.astype(np.intp)
 
     def word_hashes(self, words: Sequence[str]) -> np.ndarray:
         """The 32-bit hash of each word, as :meth:`hash_batch` computes it inside texts."""
@@ -93,32 +104,37 @@ class NgramHasher:
         encoded = [t.encode("utf-8") for t in prepared]
         lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
         data = np.frombuffer(b"".join(encoded), dtype=np.uint8).astype(np.uint32)
-        doc = np.repeat(np.arange(len(prepared), dtype=np.int64), lengths)
+        ends = np.cumsum(lengths)
         spans = _SpanHasher(data)
         groups = []
         for order in range(self.min_order, min(self.max_order, len(data)) + 1):
-            inside = doc[: len(doc) - order + 1] == doc[order - 1 :]
+            # An n-gram stays inside its text unless it starts in the text's last order - 1 bytes.
+            inside = np.ones(len(data) - order + 1, dtype=bool)
+            crossing = (ends[:-1, None] - np.arange(1, order)).ravel()
+            inside[crossing[(crossing >= 0) & (crossing < len(inside))]] = False
             hashes = spans.all_of_length(order)[inside]
-            groups.append((self.bucket(hashes, np.uint32(order)), doc[: len(doc) - order + 1][inside]))
+            groups.append((self.bucket(hashes, np.uint32(order)), np.maximum(lengths - order + 1, 0)))
         spaces = np.flatnonzero(data == _SPACE)
         word_starts, word_ends = spaces[:-1] + 1, spaces[1:]
         real = word_ends > word_starts  # two spaces in a row: the boundary between two texts
         word_starts, word_ends = word_starts[real], word_ends[real]
-        words, word_doc = spans(word_starts, word_ends), doc[word_starts]
+        words, word_doc = spans(word_starts, word_ends), np.searchsorted(ends, word_starts, side="right")
         same_doc = word_doc[:-1] == word_doc[1:]
         pairs = spans(word_starts[:-1][same_doc], word_ends[1:][same_doc])
-        groups.append((self.bucket(words, _WORD_KEY), word_doc))
-        groups.append((self.bucket(pairs, _WORD_PAIR_KEY), word_doc[:-1][same_doc]))
-        counts = sum(np.bincount(d, minlength=len(prepared)) for _, d in groups)
+        texts = len(prepared)
+        groups.append((self.bucket(words, _WORD_KEY), np.bincount(word_doc, minlength=texts)))
+        pair_doc = word_doc[:-1][same_doc]
+        groups.append((self.bucket(pairs, _WORD_PAIR_KEY), np.bincount(pair_doc, minlength=texts)))
+        counts = sum(per_doc for _, per_doc in groups)
         return HashedBatch(groups, np.asarray(counts), words, word_doc)
 
 
-def sum_by_doc(values: np.ndarray, doc: np.ndarray, documents: int) -> np.ndarray:
-    """Per-document sums of the rows of ``values`` (``doc`` sorted ascending)."""
-    sums = np.zeros((documents, *values.shape[1:]), dtype=values.dtype)
-    if len(doc):
-        starts = np.searchsorted(doc, np.arange(documents))
-        present = np.bincount(doc, minlength=documents) > 0
+def sum_by_doc(values: np.ndarray, per_doc: np.ndarray) -> np.ndarray:
+    """Per-document sums of the rows of ``values``, ordered by document with ``per_doc`` rows each."""
+    sums = np.zeros((len(per_doc), *values.shape[1:]), dtype=values.dtype)
+    if len(values):
+        present = per_doc > 0
+        starts = np.cumsum(per_doc) - per_doc
         sums[present] = np.add.reduceat(values, starts[present], axis=0)
     return sums
 
