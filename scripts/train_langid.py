@@ -184,11 +184,11 @@ def feature_matrix(texts: list[str]):
     length of each prepared text (which picks its regime)."""
     from scipy import sparse
 
-    from saring.stages.langid.features import Lexicon, NgramHasher, document_of, prepare
+    from saring.stages.langid.features import Lexicon, NgramHasher, document_of, prepare_batch
 
     hasher = NgramHasher(bits=HASH_BITS)
     lexicon = Lexicon(LEXICON_CODES, hasher)
-    prepared = [prepare(t, DISCRIMINATOR_CHARS) for t in texts]
+    prepared = prepare_batch(texts, DISCRIMINATOR_CHARS)
     batch = hasher.hash_batch(prepared)
     buckets = np.concatenate([b for b, _ in batch.groups])
     docs = np.concatenate([document_of(per_doc) for _, per_doc in batch.groups])

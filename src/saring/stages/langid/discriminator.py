@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from saring.stages.langid.features import Lexicon, NgramHasher, prepare, sum_by_doc
+from saring.stages.langid.features import Lexicon, NgramHasher, prepare_batch, sum_by_doc
 
 OTHER = "other"
 
@@ -71,7 +71,7 @@ class Discriminator:
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """Class probabilities, one row per text (columns follow ``self.classes``)."""
-        prepared = [prepare(t, self.max_chars) for t in texts]
+        prepared = prepare_batch(texts, self.max_chars)
         regime = np.fromiter((len(p) > self.short_chars for p in prepared), dtype=np.int64, count=len(texts))
         batch = self.hasher.hash_batch(prepared)
         shares = self.lexicon.shares(batch, len(texts))
