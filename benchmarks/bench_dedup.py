@@ -87,6 +87,7 @@ SARING = """
 import glob, json, sys, saring
 from saring.api import apply_overrides
 from saring.config import parse_pipeline
+from saring.core.partitions import LocalPartitionPool
 inputs, out, budget = sys.argv[1], sys.argv[2], sys.argv[3]
 stages = "stages:\\n  - stage: near_dedup\\n    memory_budget_mb: " + budget
 text = "output: {format: jsonl, write_removed: true, report: false}\\n" + stages
@@ -275,6 +276,7 @@ def plan_memory(docs: int, budget_mb: int, workers: int = 2) -> None:
     import numpy as np
     import pyarrow as pa
 
+    from saring.core.partitions import LocalPartitionPool
     from saring.stages.near_dedup import NearDedup, NearDedupParams
 
     stage = NearDedup(NearDedupParams(memory_budget_mb=budget_mb))
@@ -305,7 +307,7 @@ def plan_memory(docs: int, budget_mb: int, workers: int = 2) -> None:
         handle.write("5")
     before = _status_mb("VmRSS")
     started = time.process_time()
-    stage.plan(paths, folder / "plan", workers)
+    stage.plan(paths, folder / "plan", LocalPartitionPool(workers))
     print(
         f"plan over {docs} documents, budget {budget_mb} MB, {workers} workers: driver peak "
         f"{_status_mb('VmHWM'):.0f} MB (+{_status_mb('VmHWM') - before:.0f} MB over {before:.0f} MB), "

@@ -36,6 +36,7 @@ import pyarrow as pa
 
 from saring.core.accounting import StageStats
 from saring.core.batch import DocumentBatch, order_key
+from saring.core.partitions import LocalPartitionPool
 from saring.core.runner import RunOptions, apply_stage, collect_keys
 from saring.core.stage import CorpusStage
 from saring.stages.near_dedup import NearDedup, NearDedupParams
@@ -225,7 +226,7 @@ def run_corpus_stage(
             batches.append(batch)
         plan_dir = Path(work) / "plan"
         plan_dir.mkdir()
-        stage.plan(paths, plan_dir, workers)
+        stage.plan(paths, plan_dir, LocalPartitionPool(workers))
         stage.load_plan(plan_dir)
         for batch in batches:
             apply_stage(stage, batch, StageStats(), options)

@@ -14,6 +14,7 @@ from saring.api import apply_overrides
 from saring.config import parse_pipeline
 from saring.core.accounting import StageStats
 from saring.core.batch import DocumentBatch, order_key
+from saring.core.partitions import LocalPartitionPool
 from saring.core.runner import RunOptions, apply_stage, collect_keys
 from saring.core.stage import CorpusStage, Stage
 from saring.stages.exact_dedup import ExactDedup, ExactDedupParams
@@ -67,7 +68,7 @@ def run_in_memory(
         paths.append(path)
     plan_dir = workdir / "plan"
     plan_dir.mkdir()
-    stage.plan(paths, plan_dir, workers)
+    stage.plan(paths, plan_dir, LocalPartitionPool(workers))
     stage.load_plan(plan_dir)
     merged = DocumentBatch.from_arrow(pa.concat_tables([b.to_arrow() for b in batches]))
     apply_stage(stage, merged, StageStats(), options)

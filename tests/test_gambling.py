@@ -11,6 +11,7 @@ import yaml
 
 from saring.core.accounting import StageStats
 from saring.core.batch import DocumentBatch, order_key
+from saring.core.partitions import LocalPartitionPool
 from saring.core.runner import RunOptions, apply_stage, collect_keys
 from saring.stages.gambling.folding import code_points, fold
 from saring.stages.gambling.hosts import GamblingHosts, host_of
@@ -165,7 +166,7 @@ def test_link_farm_host_is_flagged(stage: Gambling, tmp_path: Path) -> None:
             writer.write_table(keys)
         batches.append(batch)
         paths.append(path)
-    hosts.plan(paths, tmp_path, workers=1)
+    hosts.plan(paths, tmp_path, LocalPartitionPool(1))
     hosts.load_plan(tmp_path)
     merged = DocumentBatch.from_arrow(pa.concat_tables([b.to_arrow() for b in batches]))
     apply_stage(hosts, merged, StageStats(), options)

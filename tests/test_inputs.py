@@ -205,7 +205,7 @@ def test_fsspec_memory_filesystem_for_input_and_output(tmp_path: Path) -> None:
     )
     result = run_pipeline(pipeline, log=lambda m: None)
     assert result.stats.kept == 5
-    with fs.open("/out/kept/part-00000.jsonl.zst", "rb") as handle:
+    with fs.open("/out/kept/part-00000-00000.jsonl.zst", "rb") as handle:
         data = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(handle.read())).read()
     assert data.count(b"\n") == 5
     assert fs.exists("/out/stats.json")
@@ -255,9 +255,9 @@ def test_parquet_output_loads_with_pyarrow(tmp_path: Path) -> None:
         update={"output": pipeline.output.model_copy(update={"format": "parquet"})}
     )
     run_pipeline(pipeline, log=lambda m: None)
-    kept = pq.read_table(tmp_path / "out" / "kept" / "part-00000.parquet")
-    removed = pq.read_table(tmp_path / "out" / "removed" / "part-00000.parquet")
+    kept = pq.read_table(tmp_path / "out" / "kept" / "part-00000-00000.parquet")
+    removed = pq.read_table(tmp_path / "out" / "removed" / "part-00000-00000.parquet")
     assert kept.num_rows == 3 and removed.num_rows == 3
     assert removed.column("removed").to_pylist()[0] == {"stage": "exact_dedup", "reason": "duplicate_text"}
     assert "length.words" in kept.schema.field("signals").type.names
-    assert pq.read_table(tmp_path / "out" / "quarantine" / "part-00000.parquet").num_rows == 1
+    assert pq.read_table(tmp_path / "out" / "quarantine" / "part-00000-00000.parquet").num_rows == 1

@@ -15,6 +15,9 @@ import sys
 import threading
 from pathlib import Path
 
+import numpy as np
+import orjson
+import pyarrow as pa
 import pytest
 
 ray = pytest.importorskip("ray")
@@ -22,10 +25,12 @@ ray = pytest.importorskip("ray")
 from saring.api import apply_overrides  # noqa: E402
 from saring.cli import sample_inputs  # noqa: E402
 from saring.config import Pipeline, load_pipeline  # noqa: E402
-from saring.engine.ray import RayExecutor  # noqa: E402
+from saring.core.partitions import LocalPartitionPool  # noqa: E402
+from saring.engine.ray import RayExecutor, RayPartitionPool  # noqa: E402
 from saring.engine.run import PhaseEvent, run_pipeline  # noqa: E402
 from saring.engine.shard import split_segments  # noqa: E402
-from saring.stages.exact_dedup import ExactDedup  # noqa: E402
+from saring.io.parts import ReadTally, part_files, records  # noqa: E402
+from saring.stages.exact_dedup import ExactDedup, ExactDedupParams  # noqa: E402
 from saring.stages.length import Length  # noqa: E402
 
 SENTENCE = "saya makan nasi goreng di warung dekat rumah bersama teman kami setiap hari minggu pagi"
@@ -87,6 +92,23 @@ def assert_same_output(expected: Path, actual: Path) -> None:
     assert comparable_stats(actual) == comparable_stats(expected)
 
 
+def assert_same_records(expected: Path, actual: Path) -> None:
+    """The same records of each kind and the same statistics, however they are split into parts."""
+    for kind in ("kept", "removed", "quarantine"):
+        found = {}
+        for output in (expected, actual):
+            tally = ReadTally()
+            rows = [
+                orjson.dumps(r, option=orjson.OPT_SORT_KEYS)
+                for f in part_files(output, kind)
+                for r in records(f, tally)
+            ]
+            found[output] = sorted(rows)
+        assert found[actual] == found[expected], kind
+        assert found[expected], f"the reference run wrote no {kind} records"
+    assert comparable_stats(actual) == comparable_stats(expected)
+
+
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_corpus(tmp_path_factory.mktemp("ray") / "corpus")
@@ -122,15 +144,19 @@ def test_same_answers_as_the_local_engine(ray_cluster, corpus: Path, local_outpu
     assert_same_output(local_output, tmp_path / "ray")
 
 
-def _shard_actors_running() -> list[int]:
-    """Process ids of Ray workers busy in ``_ShardActor.run`` (Ray names its processes after the task)."""
+def _busy_workers() -> list[int]:
+    """Process ids of Ray workers reading a shard or running stages on a block (Ray names its worker
+    processes after the task they run)."""
     found = []
     for entry in Path("/proc").iterdir():
         try:
-            if entry.name.isdigit() and (entry / "cmdline").read_bytes().startswith(b"ray::_ShardActor.run"):
-                found.append(int(entry.name))
+            title = (entry / "cmdline").read_bytes() if entry.name.isdigit() else b""
         except OSError:
             continue
+        reading = title.startswith(b"ray::MapBatches(_ReadShards)")
+        processing = title.startswith(b"ray::MapWorker(MapBatches(_ProcessBlocks)).")
+        if reading or (processing and b"__init__" not in title):
+            found.append(int(entry.name))
     return found
 
 
@@ -140,7 +166,7 @@ def _writing_parts(output: Path) -> list[int]:
 
 
 class WorkerKiller(threading.Thread):
-    """In each phase, kills a worker busy with a shard; in the last phase, one writing an output part."""
+    """In each phase, kills a worker reading or processing; in the last phase, one writing a part."""
 
     def __init__(self, output: Path, last_phase: int) -> None:
         super().__init__(daemon=True)
@@ -158,7 +184,7 @@ class WorkerKiller(threading.Thread):
             phase = self.armed
             if phase is None or phase in self.killed:
                 continue
-            busy = _writing_parts(self.output) if phase == self.last_phase else _shard_actors_running()
+            busy = _writing_parts(self.output) if phase == self.last_phase else _busy_workers()
             if busy:
                 os.kill(busy[0], signal.SIGKILL)
                 self.killed[phase] = busy[0]
@@ -168,7 +194,7 @@ class WorkerKiller(threading.Thread):
 def test_a_worker_killed_mid_shard_loses_and_duplicates_nothing(
     ray_cluster, corpus: Path, local_output: Path, tmp_path: Path
 ):
-    """Kill a busy worker in the first phase, and one writing its output parts in the last."""
+    """Kill a busy worker in each phase (the last: one writing its output parts); Ray Data retries."""
     pipeline = pipeline_for(corpus, tmp_path / "ray", "ray", batch_size=16)
     phases = len(split_segments(pipeline.build_stages()))
     killer = WorkerKiller(tmp_path / "ray", last_phase=phases - 1)
@@ -182,7 +208,7 @@ def test_a_worker_killed_mid_shard_loses_and_duplicates_nothing(
     assert (
         result.stats.balanced and result.stats.documents_in > 1800
     )  # the generated corpus and the demo sample
-    assert_same_output(local_output, tmp_path / "ray")
+    assert_same_records(local_output, tmp_path / "ray")  # smaller batches: other part files
 
 
 def test_a_worker_no_node_can_hold_is_an_error(ray_cluster, corpus: Path, tmp_path: Path, monkeypatch):
@@ -201,16 +227,37 @@ def test_nodes_that_cannot_see_the_work_folder_are_named(ray_cluster, corpus: Pa
         executor.close()
 
 
-def test_a_plan_with_no_workers_to_borrow_from_reserves_its_own(ray_cluster, corpus: Path, tmp_path: Path):
-    """As when a resumed run starts with a plan: the task reserves CPUs and memory itself."""
-    pipeline = pipeline_for(corpus, tmp_path / "ray", "ray")
-    (tmp_path / "work").mkdir()
-    executor = RayExecutor(pipeline, tmp_path / "work", str(tmp_path / "ray"), 2, lambda d, b: None)
-    try:
-        executor.plan(ExactDedup(), [], tmp_path / "work", 2)
-    finally:
-        executor.close()
-    assert (tmp_path / "work" / "duplicates.arrow").exists()
+def _duplicate_keys(folder: Path, shards: int = 3, per_shard: int = 400) -> list[Path]:
+    """Collected exact_dedup keys: every text hash occurs about four times across the shards."""
+    rng = np.random.default_rng(5)
+    paths = []
+    for shard in range(shards):
+        table = pa.table(
+            {
+                "text_hash": rng.integers(0, 300, per_shard, dtype=np.uint64),
+                "url_hash": pa.nulls(per_shard, pa.uint64()),
+                "order": np.arange(per_shard, dtype=np.int64) + shard * per_shard,
+                "id": [f"d{shard}-{row}" for row in range(per_shard)],
+            },
+            schema=ExactDedup().collect_schema(),
+        )
+        paths.append(folder / f"shard-{shard:05d}-00000.arrow")
+        with pa.OSFile(str(paths[-1]), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+    return paths
+
+
+def test_plan_partitions_run_as_ray_tasks_and_agree_with_local_processes(ray_cluster, tmp_path: Path):
+    assert os.getpid() not in RayPartitionPool(2).map(lambda: os.getpid(), [()] * 4)
+    collected = _duplicate_keys(tmp_path)
+    stage = ExactDedup(ExactDedupParams(memory_budget_mb=0.01))  # forces many partitions
+    plans = {}
+    for name, pool in {"local": LocalPartitionPool(2), "ray": RayPartitionPool(2)}.items():
+        (tmp_path / name).mkdir()
+        stage.plan(collected, tmp_path / name, pool)
+        plans[name] = pa.ipc.open_file(pa.memory_map(str(tmp_path / name / "duplicates.arrow"))).read_all()
+    assert plans["ray"].num_rows > 800
+    assert plans["ray"].equals(plans["local"])
 
 
 def run_cli(config: Path, corpus: Path, output: Path, *options: str) -> None:

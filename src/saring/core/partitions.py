@@ -1,8 +1,10 @@
 """Spilling keyed records to partition files on disk, so corpus plans work in a bounded memory.
 
 Records (numpy structured arrays with a ``key`` field of uint64) are appended to one of ``count``
-files chosen by the key's top bits; each partition is then read and processed alone, in parallel
-processes when more than one worker is available. Shared by the deduplication stages.
+files chosen by the key's top bits; each partition is then read and processed alone. A
+:class:`PartitionPool` says where that per-partition work runs: in local processes
+(:class:`LocalPartitionPool`) or as tasks spread over a Ray cluster (the Ray engine's pool). Shared by
+the deduplication stages.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -58,11 +61,27 @@ def read_partition(path: Path, dtype: np.dtype) -> np.ndarray:
     return np.fromfile(path, dtype=dtype)
 
 
-def map_partitions(function: Callable[..., Any], arguments: Sequence[tuple], workers: int) -> list[Any]:
-    """``function(*args)`` for each partition's arguments, in ``workers`` processes when useful."""
-    if workers <= 1 or len(arguments) <= 1:
-        return [function(*args) for args in arguments]
-    with ProcessPoolExecutor(
-        max_workers=min(workers, len(arguments)), mp_context=get_context("spawn")
-    ) as pool:
-        return list(pool.map(function, *zip(*arguments, strict=True)))
+class PartitionPool(Protocol):
+    """Runs per-partition work of a corpus plan, ``workers`` partitions at a time."""
+
+    #: How many partitions may be in memory at once (it sizes the partitions).
+    workers: int
+
+    def map(self, function: Callable[..., Any], arguments: Sequence[tuple]) -> list[Any]:
+        """``function(*args)`` for each partition's arguments, results in the same order."""
+        ...
+
+
+@dataclass(frozen=True)
+class LocalPartitionPool:
+    """Partitions worked on in ``workers`` processes of this machine (in this process for one)."""
+
+    workers: int = 1
+
+    def map(self, function: Callable[..., Any], arguments: Sequence[tuple]) -> list[Any]:
+        if self.workers <= 1 or len(arguments) <= 1:
+            return [function(*args) for args in arguments]
+        with ProcessPoolExecutor(
+            max_workers=min(self.workers, len(arguments)), mp_context=get_context("spawn")
+        ) as pool:
+            return list(pool.map(function, *zip(*arguments, strict=True)))

@@ -21,6 +21,7 @@ import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
 
 from saring.core.batch import DocumentBatch
+from saring.core.partitions import PartitionPool
 
 
 class StageParams(BaseModel):
@@ -131,9 +132,10 @@ class CorpusStage(Stage):
         """Keys of the active documents to aggregate over the corpus (one table per batch)."""
         raise NotImplementedError
 
-    def plan(self, collected: Sequence[Path], workdir: Path, workers: int) -> None:
+    def plan(self, collected: Sequence[Path], workdir: Path, pool: PartitionPool) -> None:
         """Read all collected key files (Arrow IPC) and write the plan into ``workdir``; a
-        ``plan.json`` there (a summary: parameters derived, sizes) is copied into ``stats.json``."""
+        ``plan.json`` there (a summary: parameters derived, sizes) is copied into ``stats.json``.
+        Per-partition work goes through ``pool`` (local processes, or tasks on the Ray cluster)."""
         raise NotImplementedError
 
     def load_plan(self, workdir: Path) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from saring.config import Pipeline
 from saring.core.accounting import ShardStats
+from saring.core.partitions import LocalPartitionPool
 from saring.core.stage import CorpusStage
 from saring.engine.errors import RunError
 from saring.engine.shard import ProgressFn, ShardWorker
@@ -94,8 +95,8 @@ class LocalExecutor:
         self._drain()
 
     def plan(self, stage: CorpusStage, collected: list[Path], plan_dir: Path, workers: int) -> None:
-        """Plans run in this process; a stage may use ``workers`` processes of its own."""
-        stage.plan(collected, plan_dir, workers)
+        """Plans run in this process; their partitions in ``workers`` processes."""
+        stage.plan(collected, plan_dir, LocalPartitionPool(workers))
 
     def close(self) -> None:
         if self._pool is not None:

@@ -1,13 +1,27 @@
-"""The Ray engine: the same shard work as the local engine, scheduled on a Ray cluster.
+"""The Ray engine: each phase is a Ray Data pipeline; corpus plans spread their partitions as Ray tasks.
 
-The shard stays the unit of work, as on the local engine: each Ray actor holds one :class:`ShardWorker`
-(the pipeline's stages, set up once per actor) and processes whole shards, reserving the CPUs and
-memory its stages declare (``num_cpus``, ``memory_mb``). Corpus-wide plans run as Ray tasks on the
-cluster, not in the driver, in the resources the idle workers hold between phases (so the workers stay
-set up). Workers report progress to a small tally actor the driver polls.
+A phase runs as two Ray Data operators over a dataset of shards:
 
-Faults: an actor whose process dies is restarted and its shard retried. Nothing is lost or counted
-twice because a shard-phase commits its files by rename and marks completion last; the parts a
+1. **read** (a task per shard, at most ``workers`` at once): reads the shard's blocks (the input in
+   phase 0, the previous phase's intermediate tables after) and emits one row per block, the block as
+   an Arrow IPC payload, then one summary row with what reading counted;
+2. **stages and write** (a pool of actors, each holding the pipeline's stages set up once, reserving
+   the CPUs and memory the stages declare: ``num_cpus``, ``memory_mb``): applies the phase's stages to
+   a block and writes its files (intermediate tables and collected keys, or output parts), returning
+   the block's statistics.
+
+Blocks of one shard may be processed by different actors; their files are named by shard and block,
+exactly as the local engine names them, so both engines write the same bytes. The driver merges the
+statistics rows and marks a shard-phase done once its summary and all its blocks arrived.
+
+Corpus plans run as a Ray task; the per-partition work of a plan (grouping by key, verifying
+candidate pairs) runs as one Ray task per partition through :class:`RayPartitionPool`, so the heavy
+part of deduplication spreads over the cluster instead of running where the plan was started.
+
+Faults: Ray Data restarts a dead actor and retries its block, and retries a read whose worker died
+(both without limit, its defaults).
+Nothing is lost or counted twice: files are committed by rename under names fixed by shard and
+block, a block retried rewrites the same bytes, and the driver counts each block once. Parts that a
 killed attempt left under temporary names are swept when the final phase ends.
 
 Workers read the inputs and write the output and work folders themselves, so on a cluster of several
@@ -20,67 +34,154 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import uuid
-from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import orjson
+import pyarrow as pa
 import ray
+import ray.data
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from saring.config import Pipeline
 from saring.core.accounting import ShardStats
+from saring.core.batch import DocumentBatch
+from saring.core.runner import RunOptions
 from saring.core.stage import CorpusStage
-from saring.engine.shard import ProgressFn, ShardWorker, split_segments
+from saring.engine.shard import Block, ProgressFn, ShardWorker, WorkLayout, read_blocks, split_segments
 from saring.io.readers import Shard
 from saring.io.writers import KINDS, OutputStore
 
-#: Times a dead actor is restarted, and a shard interrupted by its death is retried.
-ACTOR_RESTARTS = 4
-#: Seconds between two looks at finished shards and progress.
-POLL_SECONDS = 0.2
-#: The object store of a Ray started by the engine: only shard statistics travel through it.
+#: Times a plan's task (or a partition's) is retried when its worker dies.
+RETRIES = 4
+#: The object store of a Ray started by the engine: blocks in flight between reading and the stages.
 LOCAL_OBJECT_STORE_BYTES = 256 * 2**20
+#: Block number of the row that closes a shard's read (its statistics; no payload).
+SUMMARY = -1
 _MB = 2**20
 
 
-class _ProgressTally:
-    """Documents and bytes the workers finished since the driver last asked."""
+def _encode(batches: list[DocumentBatch]) -> bytes:
+    """A block's batches as one Arrow IPC stream (a record batch per document batch)."""
+    tables = [batch.to_arrow() for batch in batches]
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, tables[0].schema, options=pa.ipc.IpcWriteOptions(compression="zstd")) as out:
+        for table in tables:
+            out.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def _decode(payload: bytes) -> list[DocumentBatch]:
+    with pa.ipc.open_stream(pa.py_buffer(payload)) as source:
+        return [DocumentBatch.from_arrow(batch) for batch in source]
+
+
+def _row(shard: int, block: int, payload: bytes, documents: int, input_bytes: int, stats: bytes) -> dict:
+    return {
+        "shard": np.array([shard]),
+        "block": np.array([block]),
+        "payload": np.array([payload], dtype=object),
+        "documents": np.array([documents]),
+        "input_bytes": np.array([input_bytes]),
+        "stats": np.array([stats], dtype=object),
+    }
+
+
+@dataclass
+class _ReadShards:
+    """Ray Data's read step: a shard in, its blocks (then a summary row) out."""
+
+    shards: dict[int, Shard]
+    pipeline_json: str
+    work_root: str
+    phase: int
+
+    def __call__(self, rows: dict[str, np.ndarray]) -> Iterator[dict[str, np.ndarray]]:
+        pipeline = Pipeline.model_validate_json(self.pipeline_json)
+        options = RunOptions(dry_run=pipeline.dry_run, record_seconds=pipeline.limits.record_seconds)
+        layout = WorkLayout(Path(self.work_root))
+        for index in rows["shard"].tolist():
+            stats = ShardStats()
+            count = 0
+            for block in read_blocks(
+                self.shards[index],
+                self.phase,
+                pipeline.limits,
+                options,
+                pipeline.engine.batch_size,
+                layout,
+                stats,
+            ):
+                yield _row(
+                    index, block.index, _encode(block.batches), block.documents, block.input_bytes, b""
+                )
+                count += 1
+            yield _row(index, SUMMARY, b"", 0, 0, orjson.dumps({"blocks": count, "stats": stats.to_dict()}))
+
+
+class _ProcessBlocks:
+    """Ray Data's stages-and-write step: one actor holds a :class:`ShardWorker` (stages set up once)."""
+
+    def __init__(self, pipeline_json: str, work_root: str, output_url: str, phase: int) -> None:
+        self.worker = ShardWorker(Pipeline.model_validate_json(pipeline_json), work_root, output_url, phase)
+        self.phase = phase
+
+    def __call__(self, rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        stats = rows["stats"].copy()
+        for row, (shard, index) in enumerate(
+            zip(rows["shard"].tolist(), rows["block"].tolist(), strict=True)
+        ):
+            if index != SUMMARY:
+                block = Block(shard, index, _decode(rows["payload"][row]))
+                stats[row] = orjson.dumps(self.worker.process(block, self.phase).to_dict())
+        return {name: rows[name] for name in ("shard", "block", "documents", "input_bytes")} | {
+            "stats": stats
+        }
+
+
+class _ShardTally:
+    """The driver's view of a phase: each block counted once, a shard done when all its blocks are."""
 
     def __init__(self) -> None:
-        self.docs = 0
-        self.nbytes = 0
+        self.stats: dict[int, ShardStats] = {}
+        self.blocks: dict[int, set[int]] = {}
+        self.expected: dict[int, int] = {}
 
-    def add(self, docs: int, nbytes: int) -> None:
-        self.docs += docs
-        self.nbytes += nbytes
+    def add(self, shard: int, block: int, stats: ShardStats, expected: int | None) -> bool:
+        """Count a row; returns False for a row seen before (a retried read or block)."""
+        seen = self.blocks.setdefault(shard, set())
+        if block in seen:
+            return False
+        seen.add(block)
+        if expected is not None:
+            self.expected[shard] = expected
+        self.stats.setdefault(shard, ShardStats()).merge(stats)
+        return True
 
-    def take(self) -> tuple[int, int]:
-        taken = (self.docs, self.nbytes)
-        self.docs = self.nbytes = 0
-        return taken
+    def finished(self, shard: int) -> bool:
+        """All of the shard's blocks and its summary arrived."""
+        expected = self.expected.get(shard)
+        return expected is not None and len(self.blocks[shard]) == expected + 1
 
 
-class _ShardActor:
-    """One worker: a :class:`ShardWorker` built (stages set up) once, then shard after shard."""
+@dataclass(frozen=True)
+class RayPartitionPool:
+    """A corpus plan's partitions as Ray tasks spread over the cluster (retried when a worker dies).
 
-    def __init__(self, pipeline_json: str, work_root: str, output_url: str, tally_name: str) -> None:
-        self.worker = ShardWorker(Pipeline.model_validate_json(pipeline_json), work_root, output_url)
-        self.tally = ray.get_actor(tally_name)
+    Partition files live in the work folder, which every node sees."""
 
-    def _report(self, docs: int, nbytes: int) -> None:
-        self.tally.add.remote(docs, nbytes)  # fire and forget: calls from one actor arrive in order
+    workers: int
 
-    def run(self, shard: Shard, phase: int) -> dict[str, Any]:
-        return self.worker.run(shard, phase, self._report).to_dict()
-
-    def node(self) -> str:
-        return ray.get_runtime_context().get_node_id()
+    def map(self, function: Callable[..., Any], arguments: Sequence[tuple]) -> list[Any]:
+        task = ray.remote(function).options(num_cpus=1, max_retries=RETRIES)
+        return ray.get([task.remote(*args) for args in arguments])
 
 
 def _plan(stage: CorpusStage, collected: list[Path], plan_dir: Path, workers: int) -> None:
-    stage.plan(collected, plan_dir, workers)
+    stage.plan(collected, plan_dir, RayPartitionPool(workers))
 
 
 def _exists(path: str) -> bool:
@@ -95,7 +196,7 @@ def actor_resources(pipeline: Pipeline) -> tuple[float, int]:
 
 
 class RayExecutor:
-    """Runs shard work on Ray actors and corpus plans as Ray tasks.
+    """Runs each phase as a Ray Data pipeline and corpus plans as Ray tasks.
 
     ``pipeline.engine.address`` names the cluster (``auto``, ``HOST:PORT`` or ``ray://HOST:PORT``);
     without one, a private local Ray with ``workers`` CPUs is started and stopped with the run.
@@ -115,24 +216,19 @@ class RayExecutor:
                 log_to_driver=False,
                 logging_level=logging.ERROR,
             )
+        context = ray.data.DataContext.get_current()
+        context.enable_progress_bars = False
+        context.enable_auto_log_stats = False
+        logging.getLogger("ray.data").setLevel(logging.ERROR)
         self.progress = progress
         self.work_root = work_root
+        self.layout = WorkLayout(work_root)
         self.output_url = output_url
         self.pipeline_json = pipeline.model_dump_json()
         self.last_phase = len(split_segments(pipeline.build_stages())) - 1
         # On a cluster, an unset worker count means as many workers as the cluster holds.
         self.max_workers = pipeline.engine.workers or (None if address else workers)
         self.cpus, self.memory = actor_resources(pipeline)
-        self._actor_class = ray.remote(_ShardActor).options(
-            num_cpus=self.cpus,
-            memory=self.memory or None,
-            max_restarts=ACTOR_RESTARTS,
-            max_task_retries=ACTOR_RESTARTS,
-        )
-        self._actors: list[Any] = []
-        # Found by name, so a restarted worker needs no argument kept in the object store.
-        self._tally_name = f"saring-progress-{uuid.uuid4().hex}"
-        self._tally = ray.remote(_ProgressTally).options(num_cpus=0, name=self._tally_name).remote()
         try:
             self._check_shared_storage(address is not None)
         except RuntimeError:
@@ -180,39 +276,53 @@ class RayExecutor:
             )
         return fits
 
-    def _workers_for(self, shards: int) -> list[Any]:
+    def _dataset(self, phase: int, shards: list[Shard]) -> ray.data.Dataset:
         capacity = self._capacity()
-        wanted = min(self.max_workers or capacity, capacity, shards)
-        while len(self._actors) < wanted:
-            self._actors.append(
-                self._actor_class.remote(
-                    self.pipeline_json, str(self.work_root), self.output_url, self._tally_name
-                )
+        actors = min(self.max_workers or capacity, capacity)
+        items = [{"shard": shard.index} for shard in shards]
+        reader = _ReadShards({s.index: s for s in shards}, self.pipeline_json, str(self.work_root), phase)
+        return (
+            ray.data.from_items(items, override_num_blocks=len(items))
+            .map_batches(
+                reader,
+                batch_size=1,
+                compute=ray.data.TaskPoolStrategy(size=max(1, min(actors, len(items)))),
+                num_cpus=0,  # reading is light next to the stages, which reserve the CPUs
             )
-        return self._actors[:wanted]
-
-    def _drain(self) -> None:
-        docs, nbytes = ray.get(self._tally.take.remote())
-        if docs or nbytes:
-            self.progress(docs, nbytes)
+            .map_batches(
+                _ProcessBlocks,
+                batch_size=1,
+                compute=ray.data.ActorPoolStrategy(min_size=1, max_size=actors),
+                fn_constructor_kwargs={
+                    "pipeline_json": self.pipeline_json,
+                    "work_root": str(self.work_root),
+                    "output_url": self.output_url,
+                    "phase": phase,
+                },
+                num_cpus=self.cpus,
+                memory=self.memory or None,
+            )
+        )
 
     def map(self, phase: int, shards: list[Shard]) -> Iterator[tuple[Shard, ShardStats]]:
         if not shards:
             return
-        idle = deque(self._workers_for(len(shards)))
-        todo = deque(shards)
-        running: dict[Any, tuple[Any, Shard]] = {}
-        while todo or running:
-            while idle and todo:
-                actor, shard = idle.popleft(), todo.popleft()
-                running[actor.run.remote(shard, phase)] = (actor, shard)
-            done, _ = ray.wait(list(running), num_returns=len(running), timeout=POLL_SECONDS)
-            self._drain()
-            for ref in done:
-                actor, shard = running.pop(ref)
-                idle.append(actor)
-                yield shard, ShardStats.from_dict(ray.get(ref))
-        self._drain()
+        by_index = {shard.index: shard for shard in shards}
+        tally = _ShardTally()
+        for row in self._dataset(phase, shards).iter_rows():
+            shard, block = int(row["shard"]), int(row["block"])
+            data = orjson.loads(row["stats"])
+            summary = block == SUMMARY
+            stats = ShardStats.from_dict(data["stats"] if summary else data)
+            if not tally.add(shard, block, stats, data["blocks"] if summary else None):
+                continue
+            self.progress(int(row["documents"]), int(row["input_bytes"]))
+            if tally.finished(shard):
+                self.layout.mark_done(phase, shard, tally.stats[shard])
+                yield by_index[shard], tally.stats[shard]
+        missing = sorted(index for index in by_index if not tally.finished(index))
+        if missing:
+            raise RuntimeError(f"Ray Data finished phase {phase} without all blocks of shards {missing}")
         if phase == self.last_phase:
             self._sweep_leftovers()
 
@@ -225,39 +335,15 @@ class RayExecutor:
                     store.remove(f"{kind}/{name}")
 
     def plan(self, stage: CorpusStage, collected: list[Path], plan_dir: Path, workers: int) -> None:
-        """Run ``stage.plan`` as a Ray task while the workers are idle.
-
-        The task borrows what the idle workers hold on their busiest node (they wait for it, so
-        nothing else uses those CPUs), which keeps them set up for the next phase. When they hold too
-        little memory there, or none exist yet, they are released and the task reserves its own.
-        """
-        held = self._held_on_busiest_node()
-        if held is not None and held[2] >= int(stage.memory_mb * _MB):
-            node, cpus, _memory = held
-            strategy = NodeAffinitySchedulingStrategy(node, soft=True)
-            options: dict[str, Any] = {"num_cpus": 0, "scheduling_strategy": strategy}
-        else:
-            self._release_workers()
-            largest_node = max(int(node["Resources"].get("CPU", 1)) for node in self._alive_nodes())
-            cpus = max(1, min(workers, largest_node))
-            options = {"num_cpus": cpus, "memory": int(stage.memory_mb * _MB) or None}
-        task = ray.remote(_plan).options(max_retries=ACTOR_RESTARTS, **options)
-        ray.get(task.remote(stage, collected, plan_dir, max(1, int(cpus))))
-
-    def _held_on_busiest_node(self) -> tuple[str, float, int] | None:
-        """The node holding most of our workers, with the CPUs and memory (bytes) they reserve there."""
-        if not self._actors:
-            return None
-        node, count = Counter(ray.get([actor.node.remote() for actor in self._actors])).most_common(1)[0]
-        return node, count * self.cpus, count * self.memory
-
-    def _release_workers(self) -> None:
-        for actor in self._actors:
-            ray.kill(actor)
-        self._actors = []
+        """Run ``stage.plan`` as a Ray task (between phases, when no actor holds resources); its
+        partitions run as Ray tasks, sized for the configured worker count or the cluster's CPUs
+        (``workers``, the driver's CPU count, does not apply to a cluster)."""
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+        task = ray.remote(_plan).options(
+            num_cpus=1, memory=int(stage.memory_mb * _MB) or None, max_retries=RETRIES
+        )
+        ray.get(task.remote(stage, collected, plan_dir, max(1, self.max_workers or cpus)))
 
     def close(self) -> None:
-        self._release_workers()
-        ray.kill(self._tally)
         if self._owns_ray:
             ray.shutdown()

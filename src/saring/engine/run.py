@@ -36,7 +36,9 @@ class Executor(Protocol):
 
     def map(self, phase: int, shards: list[Shard]) -> Iterator[tuple[Shard, ShardStats]]: ...
 
-    def plan(self, stage: CorpusStage, collected: list[Path], plan_dir: Path, workers: int) -> None: ...
+    def plan(self, stage: CorpusStage, collected: list[Path], plan_dir: Path, workers: int) -> None:
+        """Run ``stage.plan`` with a partition pool of ``workers`` (processes, or cluster tasks)."""
+        ...
 
     def close(self) -> None: ...
 
@@ -156,7 +158,7 @@ def run_pipeline(
     try:
         for phase, segment in enumerate(segments):
             if segment.corpus is not None:
-                _plan(executor, segment.corpus, layout, phase, shards, workers)
+                _plan(executor, segment.corpus, layout, phase, workers)
             todo = [s for s in shards if not layout.marker(phase, s.index).exists()]
             on_phase(PhaseEvent(phase, len(segments), len(todo), total_bytes if phase == 0 else 0, docs_seen))
             for _shard, _stats in executor.map(phase, todo):
@@ -236,14 +238,12 @@ def _executor_factory(kind: str) -> Callable[[Pipeline, Path, str, int, Progress
     return LocalExecutor
 
 
-def _plan(
-    executor: Executor, stage: CorpusStage, layout: WorkLayout, phase: int, shards: list[Shard], workers: int
-) -> None:
+def _plan(executor: Executor, stage: CorpusStage, layout: WorkLayout, phase: int, workers: int) -> None:
     plan_dir = layout.plan_dir(phase)
     done = plan_dir / "DONE"
     if done.exists():
         return
     shutil.rmtree(plan_dir, ignore_errors=True)
     plan_dir.mkdir(parents=True)
-    executor.plan(stage, [layout.collected(phase, s.index) for s in shards], plan_dir, workers)
+    executor.plan(stage, layout.collected_files(phase), plan_dir, workers)
     done.write_bytes(b"")

@@ -1,9 +1,14 @@
 """The work of one shard in one phase: what every engine runs in its workers.
 
 A pipeline is cut into *segments* at each corpus-wide stage. Phase 0 reads the input shard and runs
-segment 0; phase k > 0 reads the shard's intermediate table, applies corpus stage k with its plan, and
-runs the rest of segment k. A phase that is not the last writes an intermediate table (Arrow IPC) and
+segment 0; phase k > 0 reads the shard's intermediate tables, applies corpus stage k with its plan, and
+runs the rest of segment k. A phase that is not the last writes intermediate tables (Arrow IPC) and
 the keys the next corpus stage collects; the last phase writes kept/removed/quarantine parts.
+
+A shard is read as a sequence of *blocks* (:data:`BLOCK_BATCHES` batches each). A block is the unit
+that moves between the steps (reading, then stages and writing) and names its files, so an engine may
+process the blocks of one shard in different workers (the Ray engine does) and still write the same
+files as an engine that goes through a shard in one worker (the local engine).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from pathlib import Path
 import orjson
 import pyarrow as pa
 
-from saring.config import Pipeline
+from saring.config import LimitsSpec, Pipeline
 from saring.core.accounting import ShardStats
 from saring.core.batch import DocumentBatch
 from saring.core.runner import RunOptions, apply_stage, collect_keys
@@ -24,6 +29,9 @@ from saring.io.readers import Shard, ShardReader
 from saring.io.writers import KINDS, OutputStore, ShardFileWriter
 
 ProgressFn = Callable[[int, int], None]  # (documents, bytes) done since the last call
+
+#: Batches per block (the last block of a shard may hold fewer).
+BLOCK_BATCHES = 8
 
 
 @dataclass
@@ -59,11 +67,19 @@ class WorkLayout:
 
     root: Path
 
-    def intermediate(self, phase: int, shard: int) -> Path:
-        return self.root / f"phase{phase}" / f"shard-{shard:05d}.arrow"
+    def intermediate(self, phase: int, shard: int, block: int) -> Path:
+        return self.root / f"phase{phase}" / f"shard-{shard:05d}-{block:05d}.arrow"
 
-    def collected(self, phase: int, shard: int) -> Path:
-        return self.root / f"collect{phase}" / f"shard-{shard:05d}.arrow"
+    def intermediates(self, phase: int, shard: int) -> list[Path]:
+        """A shard's intermediate tables of ``phase``, one per block, in block order."""
+        return sorted((self.root / f"phase{phase}").glob(f"shard-{shard:05d}-*.arrow"))
+
+    def collected(self, phase: int, shard: int, block: int) -> Path:
+        return self.root / f"collect{phase}" / f"shard-{shard:05d}-{block:05d}.arrow"
+
+    def collected_files(self, phase: int) -> list[Path]:
+        """Every key file collected for the corpus stage of ``phase``, in document order."""
+        return sorted((self.root / f"collect{phase}").glob("shard-*.arrow"))
 
     def plan_dir(self, phase: int) -> Path:
         return self.root / f"plan{phase}"
@@ -71,79 +87,122 @@ class WorkLayout:
     def marker(self, phase: int, shard: int) -> Path:
         return self.root / "done" / f"phase{phase}-shard-{shard:05d}.json"
 
+    def mark_done(self, phase: int, shard: int, stats: ShardStats) -> None:
+        """Record a finished shard-phase with its statistics (atomically: its files exist already)."""
+        marker = self.marker(phase, shard)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        temporary = marker.with_suffix(".tmp")
+        temporary.write_bytes(orjson.dumps(stats.to_dict()))
+        temporary.replace(marker)
 
-def part_name(kind: str, shard: int) -> str:
-    return f"{kind}/part-{shard:05d}"
+
+def part_name(kind: str, shard: int, block: int) -> str:
+    return f"{kind}/part-{shard:05d}-{block:05d}"
+
+
+@dataclass
+class Block:
+    """Consecutive batches of one shard, numbered within the shard from 0."""
+
+    shard: int
+    index: int
+    batches: list[DocumentBatch]
+    input_bytes: int = 0  # input bytes read for this block (phase 0), for progress
+
+    @property
+    def documents(self) -> int:
+        return sum(len(batch) for batch in self.batches)
+
+
+def read_blocks(
+    shard: Shard,
+    phase: int,
+    limits: LimitsSpec,
+    options: RunOptions,
+    batch_size: int,
+    layout: WorkLayout,
+    stats: ShardStats,
+) -> Iterator[Block]:
+    """The shard's blocks for ``phase``: from the input in phase 0 (counting what was read into
+    ``stats``), from the previous phase's intermediate tables after."""
+    if phase > 0:
+        for index, path in enumerate(layout.intermediates(phase - 1, shard.index)):
+            with pa.ipc.open_stream(pa.OSFile(str(path))) as source:
+                yield Block(shard.index, index, [DocumentBatch.from_arrow(batch) for batch in source])
+        return
+    reader = ShardReader(shard, limits, options.record_seconds)
+    pending: list[DocumentBatch] = []
+    read_before = index = 0
+    for batch in reader.batches(batch_size):
+        stats.documents_in += len(batch)
+        stats.bytes_in += sum(batch.text_size(row)[0] for row in range(len(batch)))
+        pending.append(batch)
+        if len(pending) == BLOCK_BATCHES:
+            yield Block(shard.index, index, pending, reader.bytes_read - read_before)
+            pending, read_before, index = [], reader.bytes_read, index + 1
+    if pending:
+        yield Block(shard.index, index, pending, reader.bytes_read - read_before)
+    stats.skipped.update(reader.rows.skipped)
+    stats.inputs[shard.path] = {"bytes": reader.bytes_read, "xxh64": reader.checksum}
 
 
 class ShardWorker:
-    """Built once per worker process: the pipeline's stages, set up, and the plans they need."""
+    """Built once per worker process: the pipeline's stages, set up, and the plans they need.
 
-    def __init__(self, pipeline: Pipeline, work_root: str, output_url: str) -> None:
+    ``phase`` limits the set-up to the stages of that phase (a worker that serves one phase only)."""
+
+    def __init__(self, pipeline: Pipeline, work_root: str, output_url: str, phase: int | None = None) -> None:
         self.pipeline = pipeline
         self.stages = pipeline.build_stages()
-        for stage in self.stages:
-            stage.setup()
         self.segments = split_segments(self.stages)
+        for segment in self.segments if phase is None else [self.segments[phase]]:
+            for stage in segment.all_stages:
+                stage.setup()
         self.types = signal_types(self.stages)
         self.layout = WorkLayout(Path(work_root))
         self.store = OutputStore(output_url)
         self.options = RunOptions(dry_run=pipeline.dry_run, record_seconds=pipeline.limits.record_seconds)
         self._loaded_plans: set[int] = set()
 
-    def _batches(
-        self, shard: Shard, phase: int, stats: ShardStats, progress: ProgressFn
-    ) -> Iterator[DocumentBatch]:
-        size = self.pipeline.engine.batch_size
-        if phase == 0:
-            reader = ShardReader(shard, self.pipeline.limits, self.options.record_seconds)
-            read_before = 0
-            for batch in reader.batches(size):
-                stats.documents_in += len(batch)
-                stats.bytes_in += sum(batch.text_size(row)[0] for row in range(len(batch)))
-                yield batch
-                progress(len(batch), reader.bytes_read - read_before)
-                read_before = reader.bytes_read
-            stats.skipped.update(reader.rows.skipped)
-            stats.inputs[shard.path] = {"bytes": reader.bytes_read, "xxh64": reader.checksum}
-            return
-        with pa.ipc.open_stream(pa.OSFile(str(self.layout.intermediate(phase - 1, shard.index)))) as source:
-            for record_batch in source:
-                batch = DocumentBatch.from_arrow(record_batch)
-                yield batch
-                progress(len(batch), 0)
-
-    def run(self, shard: Shard, phase: int, progress: ProgressFn) -> ShardStats:
-        """Process one shard through one phase; returns its statistics (also saved in its marker)."""
+    def process(self, block: Block, phase: int) -> ShardStats:
+        """Apply the phase's stages to a block and write its files; returns the block's statistics."""
         segment = self.segments[phase]
         if segment.corpus is not None and phase not in self._loaded_plans:
             segment.corpus.load_plan(self.layout.plan_dir(phase))
             self._loaded_plans.add(phase)
-        last = phase == len(self.segments) - 1
         stats = ShardStats()
-        sink = _FinalSink(self, shard, stats) if last else _IntermediateSink(self, shard, phase, stats)
-        for batch in self._batches(shard, phase, stats, progress):
+        last = phase == len(self.segments) - 1
+        sink = _FinalSink(self, block, stats) if last else _IntermediateSink(self, block, phase, stats)
+        for batch in block.batches:
             for stage in segment.all_stages:
                 apply_stage(stage, batch, stats.stage(stage.label), self.options)
             sink.write(batch)
         sink.close()
-        marker = self.layout.marker(phase, shard.index)
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        temporary = marker.with_suffix(".tmp")
-        temporary.write_bytes(orjson.dumps(stats.to_dict()))
-        temporary.replace(marker)
+        return stats
+
+    def run(self, shard: Shard, phase: int, progress: ProgressFn) -> ShardStats:
+        """Process one shard through one phase, block after block; returns its statistics (also saved
+        in its completion marker)."""
+        stats = ShardStats()
+        limits, size = self.pipeline.limits, self.pipeline.engine.batch_size
+        for block in read_blocks(shard, phase, limits, self.options, size, self.layout, stats):
+            stats.merge(self.process(block, phase))
+            progress(block.documents, block.input_bytes)
+        self.layout.mark_done(phase, shard.index, stats)
         return stats
 
 
 class _FinalSink:
     """Splits rows into kept / removed / quarantine parts."""
 
-    def __init__(self, worker: ShardWorker, shard: Shard, stats: ShardStats) -> None:
+    def __init__(self, worker: ShardWorker, block: Block, stats: ShardStats) -> None:
         output = worker.pipeline.output
         self.stats = stats
         self.write_removed = output.write_removed
         self.writers = {
-            kind: ShardFileWriter(worker.store, part_name(kind, shard.index), output.format, worker.types)
+            kind: ShardFileWriter(
+                worker.store, part_name(kind, block.shard, block.index), output.format, worker.types
+            )
             for kind in KINDS
         }
 
@@ -172,14 +231,14 @@ class _FinalSink:
 class _IntermediateSink:
     """Writes the shard's rows for the next phase, and the keys its corpus stage collects."""
 
-    def __init__(self, worker: ShardWorker, shard: Shard, phase: int, stats: ShardStats) -> None:
+    def __init__(self, worker: ShardWorker, block: Block, phase: int, stats: ShardStats) -> None:
         self.worker = worker
         self.stats = stats
         self.next_stage = worker.segments[phase + 1].corpus
         assert self.next_stage is not None
         self.paths = [
-            worker.layout.intermediate(phase, shard.index),
-            worker.layout.collected(phase + 1, shard.index),
+            worker.layout.intermediate(phase, block.shard, block.index),
+            worker.layout.collected(phase + 1, block.shard, block.index),
         ]
         self.schemas = [DocumentBatch.empty().to_arrow(worker.types).schema, self.next_stage.collect_schema()]
         self.writers: list[pa.ipc.RecordBatchStreamWriter] = []

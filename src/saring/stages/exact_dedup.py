@@ -5,8 +5,8 @@ one kept (``duplicate_of``). Normalized text: case-folded, whitespace collapsed.
 looked for among the documents that are not text duplicates.
 
 The plan keeps memory bounded: keys are spilled to partition files by hash (as many as
-``memory_budget_mb`` asks for), each partition finds its later copies alone (in ``workers``
-processes), and only the duplicates found are held in memory.
+``memory_budget_mb`` asks for), each partition finds its later copies alone (in the engine's partition
+pool: local processes or Ray tasks), and only the duplicates found are held in memory.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ import xxhash
 from pydantic import Field
 
 from saring.core.partitions import (
+    PartitionPool,
     PartitionWriter,
-    map_partitions,
     partition_count,
     read_partition,
 )
@@ -99,12 +99,12 @@ class ExactDedup(CorpusStage):
         )
 
     def _copies_by(
-        self, kind: str, collected: Sequence[Path], workdir: Path, workers: int, removed: np.ndarray
+        self, kind: str, collected: Sequence[Path], workdir: Path, pool: PartitionPool, removed: np.ndarray
     ) -> np.ndarray:
         """Later copies by one key (documents in ``removed``, sorted orders, are left out)."""
         size = sum(path.stat().st_size for path in collected if path.exists())
         budget = self.params.memory_budget_mb * 2**20
-        writer = PartitionWriter(workdir, kind, partition_count(size * 2, budget, workers), _ENTRY)
+        writer = PartitionWriter(workdir, kind, partition_count(size * 2, budget, pool.workers), _ENTRY)
         for batch in collected_batches(collected):
             column = batch.column(f"{kind}_hash")
             orders = batch.column("order").to_numpy()
@@ -115,17 +115,17 @@ class ExactDedup(CorpusStage):
             writer.write(entries)
         partitions = writer.close()
         outputs = [path.with_suffix(".copies") for path in partitions]
-        map_partitions(_later_copies, list(zip(partitions, outputs, strict=True)), workers)
+        pool.map(_later_copies, list(zip(partitions, outputs, strict=True)))
         copies = np.concatenate([np.fromfile(path, dtype=_COPY) for path in outputs])
         for path in [*partitions, *outputs]:
             path.unlink()
         return np.sort(copies, order="order")
 
-    def plan(self, collected: Sequence[Path], workdir: Path, workers: int) -> None:
+    def plan(self, collected: Sequence[Path], workdir: Path, pool: PartitionPool) -> None:
         found: dict[str, np.ndarray] = {}
         removed = np.zeros(0, dtype=np.int64)
         for kind in self.params.by:
-            found[kind] = self._copies_by(kind, collected, workdir, workers, removed)
+            found[kind] = self._copies_by(kind, collected, workdir, pool, removed)
             removed = np.union1d(removed, found[kind]["order"])
         firsts = np.unique(np.concatenate([c["first"] for c in found.values()] or [np.zeros(0, np.int64)]))
         first_ids: dict[int, str] = {}

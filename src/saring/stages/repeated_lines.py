@@ -29,8 +29,8 @@ from pydantic import Field
 
 from saring.core.hashing import splitmix64, string_hashes
 from saring.core.partitions import (
+    PartitionPool,
     PartitionWriter,
-    map_partitions,
     partition_count,
     read_partition,
 )
@@ -112,12 +112,12 @@ class RepeatedLines(CorpusStage):
             schema=_KEYS,
         )
 
-    def plan(self, collected: Sequence[Path], workdir: Path, workers: int) -> None:
+    def plan(self, collected: Sequence[Path], workdir: Path, pool: PartitionPool) -> None:
         p = self.params
         files = [path for path in collected if path.exists()]
         estimated = sum(path.stat().st_size for path in files) // 8 + 1  # zstd barely shrinks hashes
         count = partition_count(
-            estimated * _BYTES_PER_ENTRY_AT_WORK // 16, p.memory_budget_mb * 2**20, workers
+            estimated * _BYTES_PER_ENTRY_AT_WORK // 16, p.memory_budget_mb * 2**20, pool.workers
         )
         writer = PartitionWriter(workdir, "lines", count, _ENTRY)
         for batch in collected_batches(files):
@@ -130,7 +130,7 @@ class RepeatedLines(CorpusStage):
         arguments = [
             (part, p.min_documents, p.min_hosts, out) for part, out in zip(partitions, outputs, strict=True)
         ]
-        map_partitions(_count_partition, arguments, workers)
+        pool.map(_count_partition, arguments)
         repeated = np.sort(np.concatenate([np.fromfile(out, dtype=np.uint64) for out in outputs]))
         np.save(workdir / "repeated_lines.npy", repeated)
         for path in [*partitions, *outputs]:

@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from saring.core.partitions import PartitionPool
 from saring.core.registry import register
 from saring.core.stage import CorpusStage, DocView, Measured, StageParams, collected_batches
 
@@ -75,7 +76,7 @@ class GamblingHosts(CorpusStage):
             )
         return pa.table(keys, schema=_KEYS)
 
-    def plan(self, collected: Sequence[Path], workdir: Path, workers: int) -> None:
+    def plan(self, collected: Sequence[Path], workdir: Path, pool: PartitionPool) -> None:
         keys = pa.Table.from_batches(list(collected_batches(collected)), schema=_KEYS)
         grouped = keys.group_by("host").aggregate([("promotion", "count"), ("promotion", "sum")])
         pages = grouped.column("promotion_count")

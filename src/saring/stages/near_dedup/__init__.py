@@ -1,12 +1,13 @@
 """Near-duplicate documents over the whole corpus: MinHash, LSH banding, verification, union-find.
 
 collect (per batch, in the workers): shingle the normalized text and compute a MinHash signature.
-plan (once, in the driver): band keys are spilled to partition files on disk; each partition (in
-``workers`` processes) groups documents by band key and verifies candidate pairs with the Jaccard
-similarity estimated from the full signatures; verified pairs are joined by a union-find; every cluster
-keeps one representative (first seen, longest, or best by a quality signal) and the others are removed
-with the cluster id, the representative's id and their similarity to it. Memory stays within
-``memory_budget_mb`` apart from a few bytes per document for the union-find (see ``plan.json``).
+plan (once per run): band keys are spilled to partition files on disk; each partition (a task of the
+engine's partition pool: local processes or Ray tasks) groups documents by band key and verifies
+candidate pairs with the Jaccard similarity estimated from the full signatures; verified pairs are
+joined by a union-find; every cluster keeps one representative (first seen, longest, or best by a
+quality signal) and the others are removed with the cluster id, the representative's id and their
+similarity to it. Memory stays within ``memory_budget_mb`` apart from a few bytes per document for
+the union-find (see ``plan.json``).
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ import pyarrow.compute as pc
 from pydantic import Field, model_validator
 
 from saring.core.partitions import (
+    PartitionPool,
     PartitionWriter,
-    map_partitions,
     partition_count,
     read_partition,
 )
@@ -217,13 +218,13 @@ class NearDedup(CorpusStage):
 
     # -- plan -----------------------------------------------------------------------------------
 
-    def plan(self, collected: Sequence[Path], workdir: Path, workers: int) -> None:
+    def plan(self, collected: Sequence[Path], workdir: Path, pool: PartitionPool) -> None:
         p = self.params
         budget = p.memory_budget_mb * 2**20
         files = [path for path in collected if path.exists()]
         estimated_docs = sum(path.stat().st_size for path in files) // (4 * p.num_perm) + 1
         count = partition_count(
-            estimated_docs * self.banding.bands * _BYTES_PER_ENTRY_AT_WORK, budget, workers
+            estimated_docs * self.banding.bands * _BYTES_PER_ENTRY_AT_WORK, budget, pool.workers
         )
         signature_path = workdir / "signatures.u32"
         writer = PartitionWriter(workdir, "bands", count, _ENTRY)
@@ -256,10 +257,10 @@ class NearDedup(CorpusStage):
         threshold = p.threshold if p.verify else None
         edge_paths = [path.with_suffix(".edges") for path in partitions]
         arguments = [
-            (part, signature_path, p.num_perm, threshold, p.max_bucket, budget / max(workers, 1), out)
+            (part, signature_path, p.num_perm, threshold, p.max_bucket, budget / max(pool.workers, 1), out)
             for part, out in zip(partitions, edge_paths, strict=True)
         ]
-        edge_counts = map_partitions(_verified_edges, arguments, workers)
+        edge_counts = pool.map(_verified_edges, arguments)
         for part in partitions:
             part.unlink()
         union = UnionFind(documents)
