@@ -127,7 +127,7 @@ class NgramHasher:
         mixed = hashes + key
         mixed *= _MIX
         mixed >>= np.uint32(32 - self.bits)
-        return mixed.astype(np.intp)
+        return mixed
 
     def word_hashes(self, words: Sequence[str]) -> np.ndarray:
         """The 32-bit hash of each word, as :meth:`hash_batch` computes it inside texts."""
@@ -201,9 +201,10 @@ class Lexicon:
             return out
         slot = np.minimum(np.searchsorted(self._hashes, batch.words), len(self._hashes) - 1)
         hit = self._hashes[slot] == batch.words
-        np.add.at(out, (batch.word_doc[hit], self._language[slot[hit]]), 1.0)
+        cell = batch.word_doc[hit] * len(self.languages) + self._language[slot[hit]]
+        markers = np.bincount(cell, minlength=out.size).reshape(out.shape).astype(np.float32)
         words = np.bincount(batch.word_doc, minlength=documents)
-        return out / np.maximum(words, 1)[:, None].astype(np.float32)
+        return markers / np.maximum(words, 1)[:, None].astype(np.float32)
 
     def fingerprint(self) -> str:
         """A stable string of the markers, stored with the model to detect a lexicon edited since."""
