@@ -1,14 +1,20 @@
 """Spilling keyed records to partition files on disk, so corpus plans work in a bounded memory.
 
-Records (numpy structured arrays with a ``key`` field of uint64) are appended to one of ``count``
-files chosen by the key's top bits; each partition is then read and processed alone. A
-:class:`PartitionPool` says where that per-partition work runs: in local processes
-(:class:`LocalPartitionPool`) or as tasks spread over a Ray cluster (the Ray engine's pool). Shared by
-the deduplication stages.
+A shuffle in two steps, both run by a :class:`PartitionPool` (local processes with
+:class:`LocalPartitionPool`, or tasks spread over a Ray cluster with the Ray engine's pool):
+
+- **map** (:func:`spill`): the collected key files are split into contiguous groups; each group's task
+  turns its files into records (numpy structured arrays with a ``key`` field of uint64) and appends
+  them to one of ``count`` partition files chosen by the key's top bits;
+- **reduce**: each partition (its files from every group, read in group order, so records stay in
+  document order) is processed alone by a task of the stage.
+
+Shared by the deduplication stages.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -33,6 +39,8 @@ class PartitionWriter:
     """Appends records to ``directory/<prefix>-NNNNN.bin`` by the top bits of their key."""
 
     def __init__(self, directory: Path, prefix: str, count: int, dtype: np.dtype) -> None:
+        self.directory = directory
+        self.prefix = prefix
         self.count = count
         self.dtype = dtype
         self.bits = count.bit_length() - 1
@@ -57,8 +65,72 @@ class PartitionWriter:
         return self.paths
 
 
-def read_partition(path: Path, dtype: np.dtype) -> np.ndarray:
-    return np.fromfile(path, dtype=dtype)
+def read_partition(paths: Sequence[Path], dtype: np.dtype) -> np.ndarray:
+    """A partition's records, from its file of each map group in turn."""
+    return np.concatenate([np.fromfile(path, dtype=dtype) for path in paths] or [np.zeros(0, dtype)])
+
+
+def _file_groups(files: Sequence[Path], groups: int) -> list[list[Path]]:
+    """Contiguous groups of about equal bytes (at most ``groups``, none empty)."""
+    if not files:
+        return []
+    ends = np.cumsum([path.stat().st_size for path in files], dtype=np.float64)
+    cuts = np.searchsorted(ends, ends[-1] * np.arange(1, groups) / groups, side="right")
+    bounds = [0, *sorted(set(cuts.tolist()) - {0, len(files)}), len(files)]
+    return [list(files[start:end]) for start, end in itertools.pairwise(bounds)]
+
+
+def _spill_group(
+    to_partitions: Callable[[list[Path], PartitionWriter], Any],
+    files: list[Path],
+    directory: Path,
+    prefix: str,
+    count: int,
+    dtype: np.dtype,
+) -> Any:
+    writer = PartitionWriter(directory, prefix, count, dtype)
+    try:
+        return to_partitions(files, writer)
+    finally:
+        writer.close()
+
+
+@dataclass
+class Spilled:
+    """What :func:`spill` wrote: per partition its files (one per group, in group order), and what
+    each group's ``to_partitions`` returned (e.g. how many documents it read)."""
+
+    partitions: list[list[Path]]
+    results: list[Any]
+    prefixes: list[str]  # each group's file prefix, for files a group writes besides its partitions
+
+    def remove(self) -> None:
+        for paths in self.partitions:
+            for path in paths:
+                path.unlink(missing_ok=True)
+
+
+def spill(
+    to_partitions: Callable[[list[Path], PartitionWriter], Any],
+    files: Sequence[Path],
+    directory: Path,
+    prefix: str,
+    count: int,
+    dtype: np.dtype,
+    pool: PartitionPool,
+) -> Spilled:
+    """The map step of a shuffle: ``to_partitions(group_files, writer)`` writes each group's records,
+    in ``pool`` (one task per group, ``pool.workers`` groups). ``to_partitions`` must be picklable (a
+    module-level function, or a ``functools.partial`` of one)."""
+    groups = _file_groups([path for path in files if path.exists()], max(1, pool.workers))
+    prefixes = [f"{prefix}-g{index:04d}" for index in range(len(groups))]
+    arguments = [
+        (to_partitions, group, directory, name, count, dtype)
+        for group, name in zip(groups, prefixes, strict=True)
+    ]
+    results = pool.map(_spill_group, arguments)
+    partitions = [[directory / f"{name}-{part:05d}.bin" for name in prefixes] for part in range(count)]
+    return Spilled(partitions, results, prefixes)
 
 
 class PartitionPool(Protocol):

@@ -292,7 +292,7 @@ class RayExecutor:
             .map_batches(
                 _ProcessBlocks,
                 batch_size=1,
-                compute=ray.data.ActorPoolStrategy(min_size=1, max_size=actors),
+                compute=ray.data.ActorPoolStrategy(min_size=1, max_size=actors, initial_size=actors),
                 fn_constructor_kwargs={
                     "pipeline_json": self.pipeline_json,
                     "work_root": str(self.work_root),

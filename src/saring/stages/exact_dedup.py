@@ -4,14 +4,15 @@ The first document in input order keeps its place; every later copy is removed w
 one kept (``duplicate_of``). Normalized text: case-folded, whitespace collapsed. URL duplicates are
 looked for among the documents that are not text duplicates.
 
-The plan keeps memory bounded: keys are spilled to partition files by hash (as many as
-``memory_budget_mb`` asks for), each partition finds its later copies alone (in the engine's partition
-pool: local processes or Ray tasks), and only the duplicates found are held in memory.
+The plan keeps memory bounded and runs in the engine's partition pool (local processes or Ray tasks):
+groups of key files are spilled to partition files by hash (as many as ``memory_budget_mb`` asks
+for), each partition finds its later copies alone, and only the duplicates found are held in memory.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,12 +22,7 @@ import pyarrow.compute as pc
 import xxhash
 from pydantic import Field
 
-from saring.core.partitions import (
-    PartitionPool,
-    PartitionWriter,
-    partition_count,
-    read_partition,
-)
+from saring.core.partitions import PartitionPool, PartitionWriter, partition_count, read_partition, spill
 from saring.core.registry import register
 from saring.core.stage import CorpusStage, DocView, Measured, StageParams, collected_batches
 
@@ -56,8 +52,21 @@ def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
     return sorted_set[found] == values
 
 
-def _later_copies(partition: Path, out: Path) -> int:
-    """Write (order, order of the first copy) for every later copy of a key in one partition."""
+def _spill_keys(kind: str, removed: np.ndarray, files: list[Path], writer: PartitionWriter) -> None:
+    """Map step: (key, order) of every document with a ``kind`` key that is not in ``removed``."""
+    for batch in collected_batches(files):
+        column = batch.column(f"{kind}_hash")
+        orders = batch.column("order").to_numpy()
+        valid = pc.is_valid(column).to_numpy(zero_copy_only=False)
+        valid &= ~_member(orders, removed)
+        entries = np.empty(int(valid.sum()), dtype=_ENTRY)
+        entries["key"], entries["order"] = column.fill_null(0).to_numpy()[valid], orders[valid]
+        writer.write(entries)
+
+
+def _later_copies(partition: list[Path], out: Path) -> int:
+    """Reduce step: write (order, order of the first copy) for every later copy of a key in one
+    partition."""
     entries = read_partition(partition, _ENTRY)
     entries = entries[np.lexsort((entries["order"], entries["key"]))]
     keys = entries["key"]
@@ -104,20 +113,13 @@ class ExactDedup(CorpusStage):
         """Later copies by one key (documents in ``removed``, sorted orders, are left out)."""
         size = sum(path.stat().st_size for path in collected if path.exists())
         budget = self.params.memory_budget_mb * 2**20
-        writer = PartitionWriter(workdir, kind, partition_count(size * 2, budget, pool.workers), _ENTRY)
-        for batch in collected_batches(collected):
-            column = batch.column(f"{kind}_hash")
-            orders = batch.column("order").to_numpy()
-            valid = pc.is_valid(column).to_numpy(zero_copy_only=False)
-            valid &= ~_member(orders, removed)
-            entries = np.empty(int(valid.sum()), dtype=_ENTRY)
-            entries["key"], entries["order"] = column.fill_null(0).to_numpy()[valid], orders[valid]
-            writer.write(entries)
-        partitions = writer.close()
-        outputs = [path.with_suffix(".copies") for path in partitions]
-        pool.map(_later_copies, list(zip(partitions, outputs, strict=True)))
+        count = partition_count(size * 2, budget, pool.workers)
+        spilled = spill(partial(_spill_keys, kind, removed), collected, workdir, kind, count, _ENTRY, pool)
+        outputs = [workdir / f"{kind}-{index:05d}.copies" for index in range(count)]
+        pool.map(_later_copies, list(zip(spilled.partitions, outputs, strict=True)))
+        spilled.remove()
         copies = np.concatenate([np.fromfile(path, dtype=_COPY) for path in outputs])
-        for path in [*partitions, *outputs]:
+        for path in outputs:
             path.unlink()
         return np.sort(copies, order="order")
 

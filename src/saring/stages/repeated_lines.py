@@ -1,8 +1,9 @@
 """Lines repeated across the corpus (the cc_net idea): site boilerplate and link-farm footers.
 
 collect: the hash of every distinct normalized line of a document (lower case, digits as 0, only
-letters and digits kept) with the hash of the document's host. plan: line hashes are spilled to
-partition files on disk and counted per partition (distinct documents, distinct hosts); lines seen
+letters and digits kept) with the hash of the document's host. plan (in the engine's partition pool:
+local processes or Ray tasks): groups of key files are spilled to hash partitions on disk, and each
+partition is counted alone (distinct documents, distinct hosts); lines seen
 in at least ``min_documents`` documents on at least ``min_hosts`` hosts are repeated. A line repeated
 within one document counts once.
 
@@ -28,12 +29,7 @@ import xxhash
 from pydantic import Field
 
 from saring.core.hashing import splitmix64, string_hashes
-from saring.core.partitions import (
-    PartitionPool,
-    PartitionWriter,
-    partition_count,
-    read_partition,
-)
+from saring.core.partitions import PartitionPool, PartitionWriter, partition_count, read_partition, spill
 from saring.core.registry import register
 from saring.core.stage import CorpusStage, DocView, Measured, StageParams, collected_batches
 
@@ -70,9 +66,18 @@ def _host(url: str | None) -> str:
         return ""
 
 
-def _count_partition(path: Path, min_documents: int, min_hosts: int, out: Path) -> int:
-    """Write the sorted hashes of this partition's repeated lines; returns their number."""
-    entries = read_partition(path, _ENTRY)
+def _spill_lines(files: list[Path], writer: PartitionWriter) -> None:
+    """Map step: a (line, host) record per distinct line of each document."""
+    for batch in collected_batches(files):
+        records = np.empty(batch.num_rows, dtype=_ENTRY)
+        records["key"] = batch.column("line_hash").to_numpy()
+        records["host"] = batch.column("host_hash").to_numpy()
+        writer.write(records)
+
+
+def _count_partition(paths: list[Path], min_documents: int, min_hosts: int, out: Path) -> int:
+    """Reduce step: write the sorted hashes of this partition's repeated lines; returns their number."""
+    entries = read_partition(paths, _ENTRY)
     keys, documents = np.unique(entries["key"], return_counts=True)
     repeated = keys[documents >= min_documents]
     if min_hosts > 1 and len(repeated):
@@ -119,21 +124,17 @@ class RepeatedLines(CorpusStage):
         count = partition_count(
             estimated * _BYTES_PER_ENTRY_AT_WORK // 16, p.memory_budget_mb * 2**20, pool.workers
         )
-        writer = PartitionWriter(workdir, "lines", count, _ENTRY)
-        for batch in collected_batches(files):
-            records = np.empty(batch.num_rows, dtype=_ENTRY)
-            records["key"] = batch.column("line_hash").to_numpy()
-            records["host"] = batch.column("host_hash").to_numpy()
-            writer.write(records)
-        partitions = writer.close()
-        outputs = [path.with_suffix(".repeated") for path in partitions]
+        spilled = spill(_spill_lines, files, workdir, "lines", count, _ENTRY, pool)
+        outputs = [workdir / f"lines-{index:05d}.repeated" for index in range(count)]
         arguments = [
-            (part, p.min_documents, p.min_hosts, out) for part, out in zip(partitions, outputs, strict=True)
+            (paths, p.min_documents, p.min_hosts, out)
+            for paths, out in zip(spilled.partitions, outputs, strict=True)
         ]
         pool.map(_count_partition, arguments)
+        spilled.remove()
         repeated = np.sort(np.concatenate([np.fromfile(out, dtype=np.uint64) for out in outputs]))
         np.save(workdir / "repeated_lines.npy", repeated)
-        for path in [*partitions, *outputs]:
+        for path in outputs:
             path.unlink()
 
     def load_plan(self, workdir: Path) -> None:

@@ -1,19 +1,21 @@
 """Near-duplicate documents over the whole corpus: MinHash, LSH banding, verification, union-find.
 
 collect (per batch, in the workers): shingle the normalized text and compute a MinHash signature.
-plan (once per run): band keys are spilled to partition files on disk; each partition (a task of the
-engine's partition pool: local processes or Ray tasks) groups documents by band key and verifies
-candidate pairs with the Jaccard similarity estimated from the full signatures; verified pairs are
-joined by a union-find; every cluster keeps one representative (first seen, longest, or best by a
-quality signal) and the others are removed with the cluster id, the representative's id and their
-similarity to it. Memory stays within ``memory_budget_mb`` apart from a few bytes per document for
-the union-find (see ``plan.json``).
+plan (once per run, in the engine's partition pool: local processes or Ray tasks): groups of key
+files are spilled to hash partitions of band keys on disk; each partition groups documents by band
+key and verifies candidate pairs with the Jaccard similarity estimated from the full signatures;
+verified pairs are joined by a union-find; every cluster keeps one representative (first seen,
+longest, or best by a quality signal) and the others are removed with the cluster id, the
+representative's id and their similarity to it. Memory stays within ``memory_budget_mb`` apart from
+a few bytes per document for the union-find (see ``plan.json``).
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,12 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, model_validator
 
-from saring.core.partitions import (
-    PartitionPool,
-    PartitionWriter,
-    partition_count,
-    read_partition,
-)
+from saring.core.partitions import PartitionPool, PartitionWriter, partition_count, read_partition, spill
 from saring.core.registry import register
 from saring.core.stage import CorpusStage, DocView, Measured, StageParams, collected_batches
 from saring.stages.near_dedup.banding import Banding, band_keys, choose_banding
@@ -111,8 +108,43 @@ def similarities(
     return out
 
 
+def _spill_bands(
+    banding: Banding, num_perm: int, meta_schema: pa.Schema, files: list[Path], writer: PartitionWriter
+) -> int:
+    """Map step for a group of key files: its signatures (``<prefix>.u32``) and document metadata
+    (``<prefix>.arrow``) in document order, and (band key, document number within the group) entries
+    in the partitions. Returns the group's number of documents."""
+    documents = 0
+    last_order = -1
+    stem = writer.directory / writer.prefix
+    with (
+        stem.with_suffix(".u32").open("wb") as signature_sink,
+        pa.OSFile(str(stem.with_suffix(".arrow")), "wb") as meta_sink,
+        pa.ipc.new_stream(meta_sink, meta_schema) as meta_writer,
+    ):
+        for batch in collected_batches(files):
+            if batch.num_rows == 0:
+                continue
+            orders = batch.column("order").to_numpy()
+            if orders[0] <= last_order or np.any(np.diff(orders) <= 0):
+                raise ValueError("collected keys are not in document order")
+            last_order = int(orders[-1])
+            matrix = _signature_matrix(batch.column("signature"), num_perm)
+            matrix.tofile(signature_sink)
+            meta_writer.write_batch(batch.drop_columns(["signature"]))
+            present = np.flatnonzero(matrix[:, 0] != np.uint32(0xFFFFFFFF))
+            keys = band_keys(matrix[present], banding)
+            entries = np.empty(keys.size, dtype=_ENTRY)
+            entries["key"] = keys.ravel()
+            entries["doc"] = np.repeat(present + documents, banding.bands)
+            writer.write(entries)
+            documents += batch.num_rows
+    return documents
+
+
 def _verified_edges(
-    partition: Path,
+    partition: list[Path],
+    offsets: list[int],
     signature_path: Path,
     num_perm: int,
     threshold: float | None,
@@ -120,12 +152,16 @@ def _verified_edges(
     budget_bytes: float,
     out: Path,
 ) -> int:
-    """Group one partition's entries by band key and write the verified pairs; returns their number.
+    """Reduce step: group one partition's entries by band key and write the verified pairs; returns
+    their number. ``offsets`` turn each group's document numbers into the corpus's.
 
     In a bucket, each document is paired with the bucket's first document and with its predecessor
     (enough for connected components without all pairs).
     """
-    entries = read_partition(partition, _ENTRY)  # written in document order
+    parts = [read_partition([path], _ENTRY) for path in partition]
+    for part, offset in zip(parts, offsets, strict=True):
+        part["doc"] += np.uint32(offset)
+    entries = np.concatenate(parts) if parts else np.zeros(0, _ENTRY)  # in document order
     entries = entries[np.argsort(entries["key"], kind="stable")]
     if len(entries) < 2:
         out.write_bytes(b"")
@@ -151,18 +187,18 @@ def _verified_edges(
     return len(edges)
 
 
-def _take_rows(path: Path, rows: np.ndarray) -> pa.Table:
-    """The given rows (sorted) of an Arrow IPC stream, read batch by batch."""
+def _take_rows(paths: list[Path], rows: np.ndarray, schema: pa.Schema) -> pa.Table:
+    """The given rows (sorted) of Arrow IPC streams read one after the other, batch by batch."""
     parts = []
     start = 0
-    with pa.ipc.open_stream(pa.OSFile(str(path))) as source:
-        schema = source.schema
-        for batch in source:
-            end = start + batch.num_rows
-            inside = rows[np.searchsorted(rows, start) : np.searchsorted(rows, end)] - start
-            if len(inside):
-                parts.append(batch.take(pa.array(inside)))
-            start = end
+    for path in paths:
+        with pa.ipc.open_stream(pa.OSFile(str(path))) as source:
+            for batch in source:
+                end = start + batch.num_rows
+                inside = rows[np.searchsorted(rows, start) : np.searchsorted(rows, end)] - start
+                if len(inside):
+                    parts.append(batch.take(pa.array(inside)))
+                start = end
     return pa.Table.from_batches(parts, schema=schema)
 
 
@@ -226,50 +262,44 @@ class NearDedup(CorpusStage):
         count = partition_count(
             estimated_docs * self.banding.bands * _BYTES_PER_ENTRY_AT_WORK, budget, pool.workers
         )
-        signature_path = workdir / "signatures.u32"
-        writer = PartitionWriter(workdir, "bands", count, _ENTRY)
         meta_schema = self.collect_schema().remove(self.collect_schema().get_field_index("signature"))
-        documents = 0
-        last_order = -1
-        with (
-            signature_path.open("wb") as signature_sink,
-            pa.OSFile(str(workdir / "documents.arrow"), "wb") as meta_sink,
-            pa.ipc.new_stream(meta_sink, meta_schema) as meta_writer,
-        ):
-            for batch in collected_batches(files):
-                if batch.num_rows == 0:
-                    continue
-                orders = batch.column("order").to_numpy()
-                if orders[0] <= last_order or np.any(np.diff(orders) <= 0):
-                    raise ValueError("collected keys are not in document order")
-                last_order = int(orders[-1])
-                matrix = _signature_matrix(batch.column("signature"), p.num_perm)
-                matrix.tofile(signature_sink)
-                meta_writer.write_batch(batch.drop_columns(["signature"]))
-                present = np.flatnonzero(matrix[:, 0] != np.uint32(0xFFFFFFFF))
-                keys = band_keys(matrix[present], self.banding)
-                entries = np.empty(keys.size, dtype=_ENTRY)
-                entries["key"] = keys.ravel()
-                entries["doc"] = np.repeat(present + documents, self.banding.bands)
-                writer.write(entries)
-                documents += batch.num_rows
-        partitions = writer.close()
+        to_partitions = partial(_spill_bands, self.banding, p.num_perm, meta_schema)
+        spilled = spill(to_partitions, files, workdir, "bands", count, _ENTRY, pool)
+        offsets = np.concatenate(([0], np.cumsum(spilled.results, dtype=np.int64))).tolist()
+        documents = offsets[-1]
+        stems = [workdir / prefix for prefix in spilled.prefixes]
+        signature_path = workdir / "signatures.u32"
+        with signature_path.open("wb") as sink:  # the groups' signatures, in document order
+            for stem in stems:
+                with stem.with_suffix(".u32").open("rb") as chunk:
+                    shutil.copyfileobj(chunk, sink)
+                stem.with_suffix(".u32").unlink()
         threshold = p.threshold if p.verify else None
-        edge_paths = [path.with_suffix(".edges") for path in partitions]
+        edge_paths = [workdir / f"bands-{index:05d}.edges" for index in range(count)]
         arguments = [
-            (part, signature_path, p.num_perm, threshold, p.max_bucket, budget / max(pool.workers, 1), out)
-            for part, out in zip(partitions, edge_paths, strict=True)
+            (
+                paths,
+                offsets[:-1],
+                signature_path,
+                p.num_perm,
+                threshold,
+                p.max_bucket,
+                budget / max(pool.workers, 1),
+                out,
+            )
+            for paths, out in zip(spilled.partitions, edge_paths, strict=True)
         ]
         edge_counts = pool.map(_verified_edges, arguments)
-        for part in partitions:
-            part.unlink()
+        spilled.remove()
         union = UnionFind(documents)
         for path in edge_paths:
             edges = np.fromfile(path, dtype=_EDGE)
             union.union(edges["left"].astype(np.int64), edges["right"].astype(np.int64))
             path.unlink()
         roots = union.all_roots()
-        self._write_plan(workdir, roots, signature_path)
+        self._write_plan(
+            workdir, roots, signature_path, [stem.with_suffix(".arrow") for stem in stems], meta_schema
+        )
         signature_path.unlink()
         summary = {
             **self.banding.describe(),
@@ -281,12 +311,15 @@ class NearDedup(CorpusStage):
         }
         (workdir / "plan.json").write_text(json.dumps(summary, indent=2))
 
-    def _write_plan(self, workdir: Path, roots: np.ndarray, signature_path: Path) -> None:
+    def _write_plan(
+        self, workdir: Path, roots: np.ndarray, signature_path: Path, metas: list[Path], schema: pa.Schema
+    ) -> None:
         """One row per document in a cluster of two or more: its cluster and representative."""
         sizes = np.bincount(roots, minlength=len(roots))
         members = np.flatnonzero(sizes[roots] > 1)
-        meta = _take_rows(workdir / "documents.arrow", members)
-        (workdir / "documents.arrow").unlink()
+        meta = _take_rows(metas, members, schema)
+        for path in metas:
+            path.unlink()
         member_roots = roots[members]
         representative = self._representatives(members, member_roots, meta)
         # index of each member's cluster root and representative within ``members``
