@@ -159,7 +159,7 @@ class Quality(Stage):
             if not stop_words:
                 continue
             token_stop = tokens.vocabulary_index(stop_words)[tokens.ids]
-            in_doc = (token_stop >= 0) & np.isin(doc_of, np.flatnonzero(names_array == name))
+            in_doc = (token_stop >= 0) & (names_array == name)[doc_of]
             pairs = np.unique(doc_of[in_doc] * len(stop_words) + token_stop[in_doc])
             found += np.bincount(pairs // len(stop_words), minlength=len(names))
         return found
