@@ -299,3 +299,34 @@ def test_cli_joins_a_running_cluster_by_address(
         default_pipeline_file(tmp_path), corpus, tmp_path / "ray", "--engine", "ray", "--address", address
     )
     assert_same_output(local_output, tmp_path / "ray")
+
+
+def test_blocks_spread_over_the_nodes_of_a_multi_node_cluster(
+    corpus: Path, local_output: Path, tmp_path: Path
+):
+    """Two worker nodes of one CPU each (and a head with none): both run blocks, answers unchanged."""
+    from ray.cluster_utils import Cluster
+
+    store = 100 * 2**20
+    cluster = Cluster(
+        initialize_head=True,
+        head_node_args={"num_cpus": 0, "include_dashboard": False, "object_store_memory": store},
+    )
+    try:
+        for _ in range(2):
+            cluster.add_node(num_cpus=1, object_store_memory=store)
+        cluster.wait_for_nodes()
+        run_cli(
+            default_pipeline_file(tmp_path),
+            corpus,
+            tmp_path / "ray",
+            "--engine",
+            "ray",
+            "--address",
+            cluster.address,
+        )
+    finally:
+        cluster.shutdown()
+    assert_same_output(local_output, tmp_path / "ray")
+    run = json.loads((tmp_path / "ray" / "stats.json").read_text())["run"]
+    assert run["ray_nodes"] == 2, run["blocks_by_node"]

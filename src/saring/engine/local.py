@@ -7,6 +7,7 @@ import queue
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
+from typing import Any
 
 from saring.config import Pipeline
 from saring.core.accounting import ShardStats
@@ -97,6 +98,9 @@ class LocalExecutor:
     def plan(self, stage: CorpusStage, collected: list[Path], plan_dir: Path, workers: int) -> None:
         """Plans run in this process; their partitions in ``workers`` processes."""
         stage.plan(collected, plan_dir, LocalPartitionPool(workers))
+
+    def facts(self) -> dict[str, Any]:
+        return {}
 
     def close(self) -> None:
         if self._pool is not None:

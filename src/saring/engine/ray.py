@@ -34,6 +34,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,9 +138,9 @@ class _ProcessBlocks:
             if index != SUMMARY:
                 block = Block(shard, index, _decode(rows["payload"][row]))
                 stats[row] = orjson.dumps(self.worker.process(block, self.phase).to_dict())
-        return {name: rows[name] for name in ("shard", "block", "documents", "input_bytes")} | {
-            "stats": stats
-        }
+        passed = {name: rows[name] for name in ("shard", "block", "documents", "input_bytes")}
+        node = np.array([ray.get_runtime_context().get_node_id()] * len(stats))
+        return passed | {"stats": stats, "node": node}
 
 
 class _ShardTally:
@@ -229,6 +230,7 @@ class RayExecutor:
         # On a cluster, an unset worker count means as many workers as the cluster holds.
         self.max_workers = pipeline.engine.workers or (None if address else workers)
         self.cpus, self.memory = actor_resources(pipeline)
+        self.blocks_by_node: Counter[str] = Counter()
         try:
             self._check_shared_storage(address is not None)
         except RuntimeError:
@@ -316,6 +318,8 @@ class RayExecutor:
             stats = ShardStats.from_dict(data["stats"] if summary else data)
             if not tally.add(shard, block, stats, data["blocks"] if summary else None):
                 continue
+            if not summary:
+                self.blocks_by_node[row["node"]] += 1
             self.progress(int(row["documents"]), int(row["input_bytes"]))
             if tally.finished(shard):
                 self.layout.mark_done(phase, shard, tally.stats[shard])
@@ -343,6 +347,13 @@ class RayExecutor:
             num_cpus=1, memory=int(stage.memory_mb * _MB) or None, max_retries=RETRIES
         )
         ray.get(task.remote(stage, collected, plan_dir, max(1, self.max_workers or cpus)))
+
+    def facts(self) -> dict[str, Any]:
+        """The Ray nodes that ran blocks, and how many blocks each ran (over all phases)."""
+        return {
+            "ray_nodes": len(self.blocks_by_node),
+            "blocks_by_node": dict(sorted(self.blocks_by_node.items())),
+        }
 
     def close(self) -> None:
         if self._owns_ray:

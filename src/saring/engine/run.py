@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import fsspec
 import orjson
@@ -41,6 +41,10 @@ class Executor(Protocol):
         ...
 
     def close(self) -> None: ...
+
+    def facts(self) -> dict[str, Any]:
+        """What the engine tells about where the work ran (stored in ``stats.json`` under ``run``)."""
+        ...
 
 
 @dataclass
@@ -182,6 +186,7 @@ def run_pipeline(
         "dry_run": pipeline.dry_run,
         "docs_per_second": round(result.docs_per_second, 1),
         "mb_per_second": round(result.mb_per_second, 3),
+        **executor.facts(),
     }
     plans = {
         segment.corpus.label: orjson.loads(path.read_bytes())
