@@ -52,7 +52,16 @@ from saring.core.accounting import ShardStats
 from saring.core.batch import DocumentBatch
 from saring.core.runner import RunOptions
 from saring.core.stage import CorpusStage
-from saring.engine.shard import Block, ProgressFn, ShardWorker, WorkLayout, read_blocks, split_segments
+from saring.engine.shard import (
+    READ_SUMMARY,
+    Block,
+    ProgressFn,
+    ShardTally,
+    ShardWorker,
+    WorkLayout,
+    read_blocks,
+    split_segments,
+)
 from saring.io.readers import Shard
 from saring.io.writers import KINDS, OutputStore
 
@@ -60,8 +69,6 @@ from saring.io.writers import KINDS, OutputStore
 RETRIES = 4
 #: The object store of a Ray started by the engine: blocks in flight between reading and the stages.
 LOCAL_OBJECT_STORE_BYTES = 256 * 2**20
-#: Block number of the row that closes a shard's read (its statistics; no payload).
-SUMMARY = -1
 _MB = 2**20
 
 
@@ -120,7 +127,9 @@ class _ReadShards:
                     index, block.index, _encode(block.batches), block.documents, block.input_bytes, b""
                 )
                 count += 1
-            yield _row(index, SUMMARY, b"", 0, 0, orjson.dumps({"blocks": count, "stats": stats.to_dict()}))
+            yield _row(
+                index, READ_SUMMARY, b"", 0, 0, orjson.dumps({"blocks": count, "stats": stats.to_dict()})
+            )
 
 
 class _ProcessBlocks:
@@ -135,37 +144,12 @@ class _ProcessBlocks:
         for row, (shard, index) in enumerate(
             zip(rows["shard"].tolist(), rows["block"].tolist(), strict=True)
         ):
-            if index != SUMMARY:
+            if index != READ_SUMMARY:
                 block = Block(shard, index, _decode(rows["payload"][row]))
                 stats[row] = orjson.dumps(self.worker.process(block, self.phase).to_dict())
         passed = {name: rows[name] for name in ("shard", "block", "documents", "input_bytes")}
         node = np.array([ray.get_runtime_context().get_node_id()] * len(stats))
         return passed | {"stats": stats, "node": node}
-
-
-class _ShardTally:
-    """The driver's view of a phase: each block counted once, a shard done when all its blocks are."""
-
-    def __init__(self) -> None:
-        self.stats: dict[int, ShardStats] = {}
-        self.blocks: dict[int, set[int]] = {}
-        self.expected: dict[int, int] = {}
-
-    def add(self, shard: int, block: int, stats: ShardStats, expected: int | None) -> bool:
-        """Count a row; returns False for a row seen before (a retried read or block)."""
-        seen = self.blocks.setdefault(shard, set())
-        if block in seen:
-            return False
-        seen.add(block)
-        if expected is not None:
-            self.expected[shard] = expected
-        self.stats.setdefault(shard, ShardStats()).merge(stats)
-        return True
-
-    def finished(self, shard: int) -> bool:
-        """All of the shard's blocks and its summary arrived."""
-        expected = self.expected.get(shard)
-        return expected is not None and len(self.blocks[shard]) == expected + 1
 
 
 @dataclass(frozen=True)
@@ -310,11 +294,11 @@ class RayExecutor:
         if not shards:
             return
         by_index = {shard.index: shard for shard in shards}
-        tally = _ShardTally()
+        tally = ShardTally()
         for row in self._dataset(phase, shards).iter_rows():
             shard, block = int(row["shard"]), int(row["block"])
             data = orjson.loads(row["stats"])
-            summary = block == SUMMARY
+            summary = block == READ_SUMMARY
             stats = ShardStats.from_dict(data["stats"] if summary else data)
             if not tally.add(shard, block, stats, data["blocks"] if summary else None):
                 continue

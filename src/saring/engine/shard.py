@@ -32,6 +32,8 @@ ProgressFn = Callable[[int, int], None]  # (documents, bytes) done since the las
 
 #: Batches per block (the last block of a shard may hold fewer).
 BLOCK_BATCHES = 8
+#: Block number under which a shard's reading statistics (and its number of blocks) are counted.
+READ_SUMMARY = -1
 
 
 @dataclass
@@ -114,6 +116,12 @@ class Block:
         return sum(len(batch) for batch in self.batches)
 
 
+def stored_block(layout: WorkLayout, phase: int, shard: int, index: int) -> Block:
+    """Block ``index`` of a shard as phase ``phase - 1`` left it."""
+    with pa.ipc.open_stream(pa.OSFile(str(layout.intermediate(phase - 1, shard, index)))) as source:
+        return Block(shard, index, [DocumentBatch.from_arrow(batch) for batch in source])
+
+
 def read_blocks(
     shard: Shard,
     phase: int,
@@ -126,9 +134,8 @@ def read_blocks(
     """The shard's blocks for ``phase``: from the input in phase 0 (counting what was read into
     ``stats``), from the previous phase's intermediate tables after."""
     if phase > 0:
-        for index, path in enumerate(layout.intermediates(phase - 1, shard.index)):
-            with pa.ipc.open_stream(pa.OSFile(str(path))) as source:
-                yield Block(shard.index, index, [DocumentBatch.from_arrow(batch) for batch in source])
+        for index in range(len(layout.intermediates(phase - 1, shard.index))):
+            yield stored_block(layout, phase, shard.index, index)
         return
     reader = ShardReader(shard, limits, options.record_seconds)
     pending: list[DocumentBatch] = []
@@ -144,6 +151,32 @@ def read_blocks(
         yield Block(shard.index, index, pending, reader.bytes_read - read_before)
     stats.skipped.update(reader.rows.skipped)
     stats.inputs[shard.path] = {"bytes": reader.bytes_read, "xxh64": reader.checksum}
+
+
+class ShardTally:
+    """An engine driver's view of a phase: each block counted once (a retried block is not counted
+    again), a shard done when its read summary (block :data:`READ_SUMMARY`) and all its blocks are."""
+
+    def __init__(self) -> None:
+        self.stats: dict[int, ShardStats] = {}
+        self.blocks: dict[int, set[int]] = {}
+        self.expected: dict[int, int] = {}
+
+    def add(self, shard: int, block: int, stats: ShardStats, expected: int | None) -> bool:
+        """Count a row; returns False for a row seen before (a retried read or block)."""
+        seen = self.blocks.setdefault(shard, set())
+        if block in seen:
+            return False
+        seen.add(block)
+        if expected is not None:
+            self.expected[shard] = expected
+        self.stats.setdefault(shard, ShardStats()).merge(stats)
+        return True
+
+    def finished(self, shard: int) -> bool:
+        """All of the shard's blocks and its summary arrived."""
+        expected = self.expected.get(shard)
+        return expected is not None and len(self.blocks[shard]) == expected + 1
 
 
 class ShardWorker:
