@@ -164,3 +164,23 @@ def test_a_stage_that_cannot_set_up_is_a_clear_error(
     )
     with pytest.raises(RunError, match=r"setting up the pipeline's stages failed.*SARING_PII_KEY"):
         run_pipeline(pipeline, log=quiet)
+
+
+def test_blocks_of_one_input_file_spread_over_workers(tmp_path: Path) -> None:
+    """One file, 50 documents, blocks of 2 batches of 4: 7 blocks, each its own part whatever the
+    worker count, in the order of the input."""
+    records = [{"id": str(i), "text": article(i % 40)} for i in range(50)]  # 10 exact duplicates
+    source = write_jsonl(tmp_path / "one.jsonl", records)
+    outputs = {}
+    for workers in (1, 2):
+        pipeline = basic_pipeline([source], tmp_path / f"out{workers}", workers)
+        engine = pipeline.engine.model_copy(update={"batch_size": 4, "block_batches": 2})
+        result = run_pipeline(pipeline.model_copy(update={"engine": engine}), log=quiet)
+        assert (result.stats.documents_in, result.stats.kept, result.stats.removed) == (50, 40, 10)
+        outputs[workers] = output_bytes(tmp_path / f"out{workers}")
+    assert outputs[1] == outputs[2]
+    assert sorted(name for name in outputs[1] if name.startswith("kept/")) == [
+        f"kept/part-00000-{block:05d}.jsonl.zst"
+        for block in range(5)  # blocks 5 and 6 are all copies
+    ]
+    assert [r["id"] for r in read_output(tmp_path / "out2", "kept")] == [str(i) for i in range(40)]

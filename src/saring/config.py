@@ -47,6 +47,9 @@ class EngineSpec(_Strict):
     kind: Literal["local", "ray"] = "local"
     workers: int = Field(0, ge=0, description="worker processes; 0 means one per CPU core")
     batch_size: int = Field(512, ge=1, le=1_000_000)
+    block_batches: int = Field(
+        8, ge=1, le=100_000, description="batches per block: the unit of parallel work and of output parts"
+    )
     address: str | None = None  # Ray cluster address; None starts a local Ray
     work_dir: str | None = Field(
         None, description="intermediate files; default OUTPUT/_work (local output) or a temporary folder"

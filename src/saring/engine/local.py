@@ -17,7 +17,6 @@ from typing import Any
 from saring.config import Pipeline
 from saring.core.accounting import ShardStats
 from saring.core.partitions import LocalPartitionPool
-from saring.core.runner import RunOptions
 from saring.core.stage import CorpusStage
 from saring.engine.errors import RunError
 from saring.engine.shard import (
@@ -67,7 +66,6 @@ class LocalExecutor:
         self.progress = progress
         self.workers = workers
         self.layout = WorkLayout(work_root)
-        self.options = RunOptions(dry_run=pipeline.dry_run, record_seconds=pipeline.limits.record_seconds)
         self._inline: ShardWorker | None = None
         self._pool: ProcessPoolExecutor | None = None
         if workers == 1:
@@ -92,10 +90,7 @@ class LocalExecutor:
             stats = ShardStats()
             count = 0
             if phase == 0:
-                size = self.pipeline.engine.batch_size
-                for block in read_blocks(
-                    shard, 0, self.pipeline.limits, self.options, size, self.layout, stats
-                ):
+                for block in read_blocks(shard, 0, self.pipeline, self.layout, stats):
                     yield block
                     count += 1
             else:

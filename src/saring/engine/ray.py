@@ -50,7 +50,6 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 from saring.config import Pipeline
 from saring.core.accounting import ShardStats
 from saring.core.batch import DocumentBatch
-from saring.core.runner import RunOptions
 from saring.core.stage import CorpusStage
 from saring.engine.shard import (
     READ_SUMMARY,
@@ -109,20 +108,11 @@ class _ReadShards:
 
     def __call__(self, rows: dict[str, np.ndarray]) -> Iterator[dict[str, np.ndarray]]:
         pipeline = Pipeline.model_validate_json(self.pipeline_json)
-        options = RunOptions(dry_run=pipeline.dry_run, record_seconds=pipeline.limits.record_seconds)
         layout = WorkLayout(Path(self.work_root))
         for index in rows["shard"].tolist():
             stats = ShardStats()
             count = 0
-            for block in read_blocks(
-                self.shards[index],
-                self.phase,
-                pipeline.limits,
-                options,
-                pipeline.engine.batch_size,
-                layout,
-                stats,
-            ):
+            for block in read_blocks(self.shards[index], self.phase, pipeline, layout, stats):
                 yield _row(
                     index, block.index, _encode(block.batches), block.documents, block.input_bytes, b""
                 )

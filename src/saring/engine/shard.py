@@ -5,7 +5,7 @@ segment 0; phase k > 0 reads the shard's intermediate tables, applies corpus sta
 runs the rest of segment k. A phase that is not the last writes intermediate tables (Arrow IPC) and
 the keys the next corpus stage collects; the last phase writes kept/removed/quarantine parts.
 
-A shard is read as a sequence of *blocks* (:data:`BLOCK_BATCHES` batches each). A block is the unit
+A shard is read as a sequence of *blocks* (``engine.block_batches`` batches each). A block is the unit
 that moves between the steps (reading, then stages and writing) and names its files, so an engine may
 process the blocks of one shard in different workers (the Ray engine does) and still write the same
 files as an engine that goes through a shard in one worker (the local engine).
@@ -20,7 +20,7 @@ from pathlib import Path
 import orjson
 import pyarrow as pa
 
-from saring.config import LimitsSpec, Pipeline
+from saring.config import Pipeline
 from saring.core.accounting import ShardStats
 from saring.core.batch import DocumentBatch
 from saring.core.runner import RunOptions, apply_stage, collect_keys
@@ -30,8 +30,6 @@ from saring.io.writers import KINDS, OutputStore, ShardFileWriter
 
 ProgressFn = Callable[[int, int], None]  # (documents, bytes) done since the last call
 
-#: Batches per block (the last block of a shard may hold fewer).
-BLOCK_BATCHES = 8
 #: Block number under which a shard's reading statistics (and its number of blocks) are counted.
 READ_SUMMARY = -1
 
@@ -123,28 +121,23 @@ def stored_block(layout: WorkLayout, phase: int, shard: int, index: int) -> Bloc
 
 
 def read_blocks(
-    shard: Shard,
-    phase: int,
-    limits: LimitsSpec,
-    options: RunOptions,
-    batch_size: int,
-    layout: WorkLayout,
-    stats: ShardStats,
+    shard: Shard, phase: int, pipeline: Pipeline, layout: WorkLayout, stats: ShardStats
 ) -> Iterator[Block]:
     """The shard's blocks for ``phase``: from the input in phase 0 (counting what was read into
-    ``stats``), from the previous phase's intermediate tables after."""
+    ``stats``; the last block may hold fewer batches), from the previous phase's intermediate tables
+    after."""
     if phase > 0:
         for index in range(len(layout.intermediates(phase - 1, shard.index))):
             yield stored_block(layout, phase, shard.index, index)
         return
-    reader = ShardReader(shard, limits, options.record_seconds)
+    reader = ShardReader(shard, pipeline.limits, pipeline.limits.record_seconds)
     pending: list[DocumentBatch] = []
     read_before = index = 0
-    for batch in reader.batches(batch_size):
+    for batch in reader.batches(pipeline.engine.batch_size):
         stats.documents_in += len(batch)
         stats.bytes_in += sum(batch.text_size(row)[0] for row in range(len(batch)))
         pending.append(batch)
-        if len(pending) == BLOCK_BATCHES:
+        if len(pending) == pipeline.engine.block_batches:
             yield Block(shard.index, index, pending, reader.bytes_read - read_before)
             pending, read_before, index = [], reader.bytes_read, index + 1
     if pending:
@@ -217,8 +210,7 @@ class ShardWorker:
         """Process one shard through one phase, block after block; returns its statistics (also saved
         in its completion marker)."""
         stats = ShardStats()
-        limits, size = self.pipeline.limits, self.pipeline.engine.batch_size
-        for block in read_blocks(shard, phase, limits, self.options, size, self.layout, stats):
+        for block in read_blocks(shard, phase, self.pipeline, self.layout, stats):
             stats.merge(self.process(block, phase))
             progress(block.documents, block.input_bytes)
         self.layout.mark_done(phase, shard.index, stats)
