@@ -26,7 +26,7 @@ from saring.engine.shard import (
     ShardTally,
     ShardWorker,
     WorkLayout,
-    read_blocks,
+    block_jobs,
     stored_block,
 )
 from saring.io.readers import Shard
@@ -89,13 +89,9 @@ class LocalExecutor:
         for shard in shards:
             stats = ShardStats()
             count = 0
-            if phase == 0:
-                for block in read_blocks(shard, 0, self.pipeline, self.layout, stats):
-                    yield block
-                    count += 1
-            else:
-                count = len(self.layout.intermediates(phase - 1, shard.index))
-                yield from ((shard.index, index) for index in range(count))
+            for job in block_jobs(shard, phase, self.pipeline, self.layout, stats):
+                yield job if isinstance(job, Block) else (shard.index, job)
+                count += 1
             tally.add(shard.index, READ_SUMMARY, stats, count)
 
     def map(self, phase: int, shards: list[Shard]) -> Iterator[tuple[Shard, ShardStats]]:

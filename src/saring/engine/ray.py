@@ -58,8 +58,9 @@ from saring.engine.shard import (
     ShardTally,
     ShardWorker,
     WorkLayout,
-    read_blocks,
+    block_jobs,
     split_segments,
+    stored_block,
 )
 from saring.io.readers import Shard
 from saring.io.writers import KINDS, OutputStore
@@ -86,12 +87,11 @@ def _decode(payload: bytes) -> list[DocumentBatch]:
         return [DocumentBatch.from_arrow(batch) for batch in source]
 
 
-def _row(shard: int, block: int, payload: bytes, documents: int, input_bytes: int, stats: bytes) -> dict:
+def _row(shard: int, block: int, payload: bytes, input_bytes: int, stats: bytes) -> dict:
     return {
         "shard": np.array([shard]),
         "block": np.array([block]),
         "payload": np.array([payload], dtype=object),
-        "documents": np.array([documents]),
         "input_bytes": np.array([input_bytes]),
         "stats": np.array([stats], dtype=object),
     }
@@ -99,7 +99,8 @@ def _row(shard: int, block: int, payload: bytes, documents: int, input_bytes: in
 
 @dataclass
 class _ReadShards:
-    """Ray Data's read step: a shard in, its blocks (then a summary row) out."""
+    """Ray Data's read step: a shard in; out, a row per block (in phase 0 the block itself, after that
+    its number: the worker loads what the previous phase stored), then a summary row."""
 
     shards: dict[int, Shard]
     pipeline_json: str
@@ -112,14 +113,14 @@ class _ReadShards:
         for index in rows["shard"].tolist():
             stats = ShardStats()
             count = 0
-            for block in read_blocks(self.shards[index], self.phase, pipeline, layout, stats):
-                yield _row(
-                    index, block.index, _encode(block.batches), block.documents, block.input_bytes, b""
-                )
+            for job in block_jobs(self.shards[index], self.phase, pipeline, layout, stats):
+                if isinstance(job, Block):
+                    yield _row(index, job.index, _encode(job.batches), job.input_bytes, b"")
+                else:
+                    yield _row(index, job, b"", 0, b"")
                 count += 1
-            yield _row(
-                index, READ_SUMMARY, b"", 0, 0, orjson.dumps({"blocks": count, "stats": stats.to_dict()})
-            )
+            summary = orjson.dumps({"blocks": count, "stats": stats.to_dict()})
+            yield _row(index, READ_SUMMARY, b"", 0, summary)
 
 
 class _ProcessBlocks:
@@ -131,13 +132,21 @@ class _ProcessBlocks:
 
     def __call__(self, rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         stats = rows["stats"].copy()
+        documents = np.zeros(len(stats), dtype=np.int64)
         for row, (shard, index) in enumerate(
             zip(rows["shard"].tolist(), rows["block"].tolist(), strict=True)
         ):
-            if index != READ_SUMMARY:
-                block = Block(shard, index, _decode(rows["payload"][row]))
-                stats[row] = orjson.dumps(self.worker.process(block, self.phase).to_dict())
-        passed = {name: rows[name] for name in ("shard", "block", "documents", "input_bytes")}
+            if index == READ_SUMMARY:
+                continue
+            payload = rows["payload"][row]
+            block = (
+                Block(shard, index, _decode(payload))
+                if payload
+                else stored_block(self.worker.layout, self.phase, shard, index)
+            )
+            stats[row] = orjson.dumps(self.worker.process(block, self.phase).to_dict())
+            documents[row] = block.documents
+        passed = {name: rows[name] for name in ("shard", "block", "input_bytes")} | {"documents": documents}
         node = np.array([ray.get_runtime_context().get_node_id()] * len(stats))
         return passed | {"stats": stats, "node": node}
 

@@ -120,15 +120,14 @@ def stored_block(layout: WorkLayout, phase: int, shard: int, index: int) -> Bloc
         return Block(shard, index, [DocumentBatch.from_arrow(batch) for batch in source])
 
 
-def read_blocks(
+def block_jobs(
     shard: Shard, phase: int, pipeline: Pipeline, layout: WorkLayout, stats: ShardStats
-) -> Iterator[Block]:
-    """The shard's blocks for ``phase``: from the input in phase 0 (counting what was read into
-    ``stats``; the last block may hold fewer batches), from the previous phase's intermediate tables
-    after."""
+) -> Iterator[Block | int]:
+    """The work of a shard in ``phase``, block by block: in phase 0 the blocks read from the input
+    (counting what was read into ``stats``; the last block may hold fewer batches); after, the numbers
+    of the blocks the previous phase stored, which a worker loads itself (:func:`stored_block`)."""
     if phase > 0:
-        for index in range(len(layout.intermediates(phase - 1, shard.index))):
-            yield stored_block(layout, phase, shard.index, index)
+        yield from range(len(layout.intermediates(phase - 1, shard.index)))
         return
     reader = ShardReader(shard, pipeline.limits, pipeline.limits.record_seconds)
     pending: list[DocumentBatch] = []
@@ -210,7 +209,8 @@ class ShardWorker:
         """Process one shard through one phase, block after block; returns its statistics (also saved
         in its completion marker)."""
         stats = ShardStats()
-        for block in read_blocks(shard, phase, self.pipeline, self.layout, stats):
+        for job in block_jobs(shard, phase, self.pipeline, self.layout, stats):
+            block = job if isinstance(job, Block) else stored_block(self.layout, phase, shard.index, job)
             stats.merge(self.process(block, phase))
             progress(block.documents, block.input_bytes)
         self.layout.mark_done(phase, shard.index, stats)
