@@ -206,7 +206,13 @@ def run_saring(documents: Path, output: Path, stages: str, lid: str) -> None:
         yaml.safe_dump(
             {
                 "inputs": [{"path": str(documents)}],
-                "output": {"path": str(output), "format": "jsonl.zst", "write_removed": True},
+                # no report.html: the peers write none
+                "output": {
+                    "path": str(output),
+                    "format": "jsonl.zst",
+                    "write_removed": True,
+                    "report": False,
+                },
                 "engine": {"kind": "local", "workers": 1, "batch_size": 512},
                 "stages": chosen,
             }

@@ -37,7 +37,17 @@ def stage_names() -> list[str]:
 
 
 def stage_class(name: str) -> type[Stage]:
-    _discover()
+    """The stage class named ``name``: from the module of that name when there is one (so a pipeline
+    imports only the stages it uses), else found by importing every stage module."""
+    module = f"saring.stages.{name}"
+    if name not in _REGISTRY:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as error:
+            if error.name != module:  # the stage's module exists but lacks what it imports
+                raise
+    if name not in _REGISTRY:
+        _discover()
     try:
         return _REGISTRY[name]
     except KeyError:
