@@ -5,6 +5,10 @@ Runs after ``gambling`` (label ``source``). Collects, per document with a URL, i
 pages that stage removed; plans the share of promotion pages per host; then gives every remaining page
 the signal ``host_promotion_share`` (and ``host_pages``) and removes it as ``gambling_link_farm`` when
 the host has at least ``min_host_pages`` pages and the share reaches ``link_farm_share``.
+
+Hosts travel as 64-bit hashes. The plan is a shuffle in the engine's partition pool (local processes
+or Ray tasks): groups of key files spill (host hash, promotion) records to hash partitions, and each
+partition counts its hosts alone; workers hold 24 bytes per host of the corpus.
 """
 
 from __future__ import annotations
@@ -16,14 +20,40 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
+from pydantic import Field
 
-from saring.core.partitions import PartitionPool
+from saring.core.hashing import string_hashes
+from saring.core.partitions import PartitionPool, PartitionWriter, partition_count, read_partition, spill
 from saring.core.registry import register
 from saring.core.stage import CorpusStage, DocView, Measured, StageParams, collected_batches
 
-_KEYS = pa.schema([("host", pa.string()), ("promotion", pa.bool_())])
-_PLAN = pa.schema([("host", pa.string()), ("pages", pa.int64()), ("promotion_share", pa.float64())])
+_KEYS = pa.schema([("host_hash", pa.uint64()), ("promotion", pa.bool_())])
+_ENTRY = np.dtype([("key", "<u8"), ("promotion", "u1")])
+_HOST = np.dtype([("key", "<u8"), ("pages", "<i8"), ("promotions", "<i8")])
+_BYTES_PER_ENTRY_AT_WORK = 48
+
+
+def _hashes(hosts: list[str]) -> np.ndarray:
+    return string_hashes(pa.array(hosts, pa.string())) if hosts else np.zeros(0, np.uint64)
+
+
+def _spill_hosts(files: list[Path], writer: PartitionWriter) -> None:
+    """Map step: a (host hash, promotion) record per collected page."""
+    for batch in collected_batches(files):
+        records = np.empty(batch.num_rows, dtype=_ENTRY)
+        records["key"] = batch.column("host_hash").to_numpy()
+        records["promotion"] = batch.column("promotion").to_numpy(zero_copy_only=False)
+        writer.write(records)
+
+
+def _count_hosts(paths: list[Path], out: Path) -> None:
+    """Reduce step: pages and promotion pages of each host of one partition, sorted by host hash."""
+    entries = read_partition(paths, _ENTRY)
+    keys, inverse, pages = np.unique(entries["key"], return_inverse=True, return_counts=True)
+    hosts = np.empty(len(keys), dtype=_HOST)
+    hosts["key"], hosts["pages"] = keys, pages
+    hosts["promotions"] = np.bincount(inverse, weights=entries["promotion"], minlength=len(keys))
+    hosts.tofile(out)
 
 
 def host_of(url: str | None) -> str | None:
@@ -39,6 +69,7 @@ class GamblingHostsParams(StageParams):
     link_farm_share: float = 0.5
     min_host_pages: int = 3
     remove_link_farms: bool = True
+    memory_budget_mb: float = Field(256, gt=0)  # for the plan's partitions
 
 
 @register
@@ -49,7 +80,7 @@ class GamblingHosts(CorpusStage):
 
     def __init__(self, params: GamblingHostsParams | None = None, label: str | None = None) -> None:
         super().__init__(params, label)
-        self._hosts: dict[str, tuple[int, float]] = {}
+        self._hosts = np.zeros(0, dtype=_HOST)
 
     def signal_schema(self) -> dict[str, pa.DataType]:
         return {"host_promotion_share": pa.float32(), "host_pages": pa.int32()}
@@ -65,50 +96,52 @@ class GamblingHosts(CorpusStage):
         source = self.params.source
         removed_by = docs.column("removed_stage")
         scores = docs.signal(f"{source}.doc_score")
-        keys: dict[str, list[Any]] = {"host": [], "promotion": []}
+        hosts: list[str] = []
+        promotion: list[bool] = []
         for url, stage, score in zip(docs.column("url"), removed_by, scores, strict=True):
             host = host_of(url)
             if host is None or stage not in (None, source):
                 continue
-            keys["host"].append(host)
-            keys["promotion"].append(
-                stage == source or (score is not None and score >= self.params.promotion_score)
-            )
-        return pa.table(keys, schema=_KEYS)
+            hosts.append(host)
+            promotion.append(stage == source or (score is not None and score >= self.params.promotion_score))
+        return pa.table({"host_hash": _hashes(hosts), "promotion": promotion}, schema=_KEYS)
 
     def plan(self, collected: Sequence[Path], workdir: Path, pool: PartitionPool) -> None:
-        keys = pa.Table.from_batches(list(collected_batches(collected)), schema=_KEYS)
-        grouped = keys.group_by("host").aggregate([("promotion", "count"), ("promotion", "sum")])
-        pages = grouped.column("promotion_count")
-        share = pc.divide(
-            pc.cast(grouped.column("promotion_sum"), pa.float64()), pc.cast(pages, pa.float64())
-        )
-        table = pa.table(
-            {"host": grouped.column("host"), "pages": pages, "promotion_share": share}, schema=_PLAN
-        )
-        with pa.OSFile(str(workdir / "hosts.arrow"), "wb") as sink, pa.ipc.new_file(sink, _PLAN) as writer:
-            writer.write_table(table)
+        files = [path for path in collected if path.exists()]
+        size = sum(path.stat().st_size for path in files) // 9 * _BYTES_PER_ENTRY_AT_WORK
+        count = partition_count(size, self.params.memory_budget_mb * 2**20, pool.workers)
+        spilled = spill(_spill_hosts, files, workdir, "hosts", count, _ENTRY, pool)
+        outputs = [workdir / f"hosts-{index:05d}.counts" for index in range(count)]
+        pool.map(_count_hosts, list(zip(spilled.partitions, outputs, strict=True)))
+        spilled.remove()
+        # partitions split the hash range in order, so their hosts concatenate sorted
+        hosts = np.concatenate([np.fromfile(path, dtype=_HOST) for path in outputs])
+        np.save(workdir / "hosts.npy", hosts)
+        for path in outputs:
+            path.unlink()
 
     def load_plan(self, workdir: Path) -> None:
-        table = pa.ipc.open_file(pa.memory_map(str(workdir / "hosts.arrow"))).read_all()
-        self._hosts = dict(
-            zip(
-                table.column("host").to_pylist(),
-                zip(
-                    table.column("pages").to_pylist(),
-                    table.column("promotion_share").to_pylist(),
-                    strict=True,
-                ),
-                strict=True,
-            )
-        )
+        self._hosts = np.load(workdir / "hosts.npy")
 
     def measure(self, docs: DocView) -> Measured:
-        found = [self._hosts.get(host_of(url) or "", (0, np.nan)) for url in docs.column("url")]
+        hosts = [host_of(url) for url in docs.column("url")]
+        known = [row for row, host in enumerate(hosts) if host is not None]
+        pages = np.zeros(len(hosts), dtype=np.int64)
+        promotions = np.zeros(len(hosts), dtype=np.int64)
+        if known and len(self._hosts):
+            keys = _hashes([hosts[row] for row in known])
+            index = np.minimum(np.searchsorted(self._hosts["key"], keys), len(self._hosts) - 1)
+            found = self._hosts[index]
+            hit = found["key"] == keys
+            pages[known] = np.where(hit, found["pages"], 0)
+            promotions[known] = np.where(hit, found["promotions"], 0)
         return Measured(
             signals={
-                "host_promotion_share": [None if np.isnan(share) else share for _, share in found],
-                "host_pages": [pages for pages, _ in found],
+                "host_promotion_share": [
+                    None if count == 0 else promoted / count
+                    for count, promoted in zip(pages.tolist(), promotions.tolist(), strict=True)
+                ],
+                "host_pages": pages.tolist(),
             }
         )
 
