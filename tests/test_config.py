@@ -19,6 +19,11 @@ def write(tmp_path: Path, text: str) -> Path:
     ("text", "expected"),
     [
         ("stages:\n  - stage: nosuch\n", "pipeline.yaml:2: stages[0].stage: unknown stage 'nosuch'"),
+        (
+            "stages:\n  - stage: langid.stage\n",
+            "pipeline.yaml:2: stages[0].stage: unknown stage 'langid.stage'",
+        ),
+        ("stages:\n  - stage: ../x\n", "pipeline.yaml:2: stages[0].stage: unknown stage '../x'"),
         ("stages:\n  - stage: length\n    min_word: 3\n", "pipeline.yaml:3: stages[0].min_word: unknown key"),
         (
             "stages:\n  - stage: length\n    min_words: many\n",

@@ -150,16 +150,19 @@ def _where(source: str, root: yaml.Node | None, loc: tuple[Any, ...]) -> str:
 
 def _stage_specs(raw: list[Any], source: str, root: yaml.Node | None) -> list[dict[str, Any]]:
     specs = []
-    known = stage_names()
     for index, item in enumerate(raw):
         where = _where(source, root, ("stages", index))
         if isinstance(item, str):
             item = {"stage": item}
         if not isinstance(item, dict) or "stage" not in item:
-            raise ConfigError(f"{where}: expected a mapping with a 'stage' key, one of {known}")
+            raise ConfigError(f"{where}: expected a mapping with a 'stage' key, one of {stage_names()}")
         name = item["stage"]
-        if name not in known:
-            raise ConfigError(f"{where}.stage: unknown stage {name!r}; expected one of {known}")
+        try:
+            stage_class(str(name))
+        except KeyError:
+            raise ConfigError(
+                f"{where}.stage: unknown stage {name!r}; expected one of {stage_names()}"
+            ) from None
         params = {k: v for k, v in item.items() if k not in ("stage", "label")}
         try:
             stage_class(name).Params(**params)

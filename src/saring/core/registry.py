@@ -40,7 +40,7 @@ def stage_class(name: str) -> type[Stage]:
     """The stage class named ``name``: from the module of that name when there is one (so a pipeline
     imports only the stages it uses), else found by importing every stage module."""
     module = f"saring.stages.{name}"
-    if name not in _REGISTRY:
+    if name not in _REGISTRY and name.isidentifier():
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as error:
