@@ -184,3 +184,16 @@ def test_blocks_of_one_input_file_spread_over_workers(tmp_path: Path) -> None:
         for block in range(5)  # blocks 5 and 6 are all copies
     ]
     assert [r["id"] for r in read_output(tmp_path / "out2", "kept")] == [str(i) for i in range(40)]
+
+
+def test_a_block_of_long_texts_ends_early(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks end once their texts reach the size cap, however many batches they may hold."""
+    monkeypatch.setattr(shard_module, "MAX_BLOCK_TEXT_BYTES", 3 * len(article(0).encode()))
+    source = write_jsonl(tmp_path / "one.jsonl", [{"id": str(i), "text": article(i)} for i in range(12)])
+    pipeline = basic_pipeline([source], tmp_path / "out", workers=1)
+    engine = pipeline.engine.model_copy(update={"batch_size": 2, "block_batches": 100})
+    result = run_pipeline(pipeline.model_copy(update={"engine": engine}), log=quiet)
+    assert result.stats.kept == 12
+    parts = sorted(name for name in output_bytes(tmp_path / "out") if name.startswith("kept/"))
+    assert parts == [f"kept/part-00000-{block:05d}.jsonl.zst" for block in range(3)]  # 2 batches each
+    assert [r["id"] for r in read_output(tmp_path / "out", "kept")] == [str(i) for i in range(12)]

@@ -30,6 +30,8 @@ from saring.io.writers import KINDS, OutputStore, ShardFileWriter
 
 ProgressFn = Callable[[int, int], None]  # (documents, bytes) done since the last call
 
+#: A block ends early once its texts reach this size, so blocks of long documents stay small in memory.
+MAX_BLOCK_TEXT_BYTES = 64 * 2**20
 #: Block number under which a shard's reading statistics (and its number of blocks) are counted.
 READ_SUMMARY = -1
 
@@ -124,21 +126,24 @@ def block_jobs(
     shard: Shard, phase: int, pipeline: Pipeline, layout: WorkLayout, stats: ShardStats
 ) -> Iterator[Block | int]:
     """The work of a shard in ``phase``, block by block: in phase 0 the blocks read from the input
-    (counting what was read into ``stats``; the last block may hold fewer batches); after, the numbers
+    (counting what was read into ``stats``; a block holds ``engine.block_batches`` batches, fewer at
+    the end of the shard or once its texts reach :data:`MAX_BLOCK_TEXT_BYTES`); after, the numbers
     of the blocks the previous phase stored, which a worker loads itself (:func:`stored_block`)."""
     if phase > 0:
         yield from range(len(layout.intermediates(phase - 1, shard.index)))
         return
     reader = ShardReader(shard, pipeline.limits, pipeline.limits.record_seconds)
     pending: list[DocumentBatch] = []
-    read_before = index = 0
+    read_before = index = pending_bytes = 0
     for batch in reader.batches(pipeline.engine.batch_size):
+        text_bytes = sum(batch.text_size(row)[0] for row in range(len(batch)))
         stats.documents_in += len(batch)
-        stats.bytes_in += sum(batch.text_size(row)[0] for row in range(len(batch)))
+        stats.bytes_in += text_bytes
         pending.append(batch)
-        if len(pending) == pipeline.engine.block_batches:
+        pending_bytes += text_bytes
+        if len(pending) == pipeline.engine.block_batches or pending_bytes >= MAX_BLOCK_TEXT_BYTES:
             yield Block(shard.index, index, pending, reader.bytes_read - read_before)
-            pending, read_before, index = [], reader.bytes_read, index + 1
+            pending, read_before, index, pending_bytes = [], reader.bytes_read, index + 1, 0
     if pending:
         yield Block(shard.index, index, pending, reader.bytes_read - read_before)
     stats.skipped.update(reader.rows.skipped)
