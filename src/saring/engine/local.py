@@ -104,7 +104,6 @@ class LocalExecutor:
         tally = ShardTally()
         jobs = self._jobs(phase, shards, tally)
         pending: dict[Future[tuple[ShardStats, int]], Block | tuple[int, int]] = {}
-        reported: set[int] = set()
         exhausted = False
         while pending or not exhausted:
             while not exhausted and len(pending) < self.workers * BLOCKS_IN_FLIGHT_PER_WORKER:
@@ -123,11 +122,9 @@ class LocalExecutor:
                 else:
                     tally.add(*job, stats, None)
                     self.progress(documents, 0)
-            for shard in by_index.keys() - reported:
-                if tally.finished(shard):
-                    reported.add(shard)
-                    self.layout.mark_done(phase, shard, tally.stats[shard])
-                    yield by_index[shard], tally.stats[shard]
+            for shard in tally.take_finished():
+                self.layout.mark_done(phase, shard, tally.stats[shard])
+                yield by_index[shard], tally.stats[shard]
 
     def plan(self, stage: CorpusStage, collected: list[Path], plan_dir: Path, workers: int) -> None:
         """Plans run in this process; their partitions in ``workers`` processes."""

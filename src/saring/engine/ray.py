@@ -304,9 +304,9 @@ class RayExecutor:
             if not summary:
                 self.blocks_by_node[row["node"]] += 1
             self.progress(int(row["documents"]), int(row["input_bytes"]))
-            if tally.finished(shard):
-                self.layout.mark_done(phase, shard, tally.stats[shard])
-                yield by_index[shard], tally.stats[shard]
+            for finished in tally.take_finished():
+                self.layout.mark_done(phase, finished, tally.stats[finished])
+                yield by_index[finished], tally.stats[finished]
         missing = sorted(index for index in by_index if not tally.finished(index))
         if missing:
             raise RuntimeError(f"Ray Data finished phase {phase} without all blocks of shards {missing}")

@@ -158,6 +158,7 @@ class ShardTally:
         self.stats: dict[int, ShardStats] = {}
         self.blocks: dict[int, set[int]] = {}
         self.expected: dict[int, int] = {}
+        self._finished: list[int] = []  # shards finished since the last take_finished
 
     def add(self, shard: int, block: int, stats: ShardStats, expected: int | None) -> bool:
         """Count a row; returns False for a row seen before (a retried read or block)."""
@@ -168,7 +169,14 @@ class ShardTally:
         if expected is not None:
             self.expected[shard] = expected
         self.stats.setdefault(shard, ShardStats()).merge(stats)
+        if self.finished(shard):
+            self._finished.append(shard)
         return True
+
+    def take_finished(self) -> list[int]:
+        """The shards that became finished since the last call."""
+        finished, self._finished = self._finished, []
+        return finished
 
     def finished(self, shard: int) -> bool:
         """All of the shard's blocks and its summary arrived."""
