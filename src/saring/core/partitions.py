@@ -157,3 +157,30 @@ class LocalPartitionPool:
             max_workers=min(self.workers, len(arguments)), mp_context=get_context("spawn")
         ) as pool:
             return list(pool.map(function, *zip(*arguments, strict=True)))
+
+
+def map_reduce(
+    to_partitions: Callable[[list[Path], PartitionWriter], Any],
+    reduce: Callable[..., Any],
+    files: Sequence[Path],
+    directory: Path,
+    prefix: str,
+    count: int,
+    dtype: np.dtype,
+    out_dtype: np.dtype,
+    pool: PartitionPool,
+    *reduce_args: Any,
+) -> np.ndarray:
+    """A whole shuffle: :func:`spill`, then ``reduce(partition_files, out_path, *reduce_args)`` writes
+    an array of ``out_dtype`` per partition (a task each); returns them concatenated in partition
+    order, which is key order when each partition's output is sorted by key."""
+    spilled = spill(to_partitions, files, directory, prefix, count, dtype, pool)
+    outputs = [directory / f"{prefix}-{index:05d}.out" for index in range(count)]
+    pool.map(
+        reduce, [(paths, out, *reduce_args) for paths, out in zip(spilled.partitions, outputs, strict=True)]
+    )
+    spilled.remove()
+    result = read_partition(outputs, out_dtype)
+    for path in outputs:
+        path.unlink()
+    return result

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 import xxhash
 from pydantic import Field
 
-from saring.core.partitions import PartitionPool, PartitionWriter, partition_count, read_partition, spill
+from saring.core.partitions import PartitionPool, PartitionWriter, map_reduce, partition_count, read_partition
 from saring.core.registry import register
 from saring.core.stage import CorpusStage, DocView, Measured, StageParams, collected_batches
 
@@ -114,13 +114,10 @@ class ExactDedup(CorpusStage):
         size = sum(path.stat().st_size for path in collected if path.exists())
         budget = self.params.memory_budget_mb * 2**20
         count = partition_count(size * 2, budget, pool.workers)
-        spilled = spill(partial(_spill_keys, kind, removed), collected, workdir, kind, count, _ENTRY, pool)
-        outputs = [workdir / f"{kind}-{index:05d}.copies" for index in range(count)]
-        pool.map(_later_copies, list(zip(spilled.partitions, outputs, strict=True)))
-        spilled.remove()
-        copies = np.concatenate([np.fromfile(path, dtype=_COPY) for path in outputs])
-        for path in outputs:
-            path.unlink()
+        to_partitions = partial(_spill_keys, kind, removed)
+        copies = map_reduce(
+            to_partitions, _later_copies, collected, workdir, kind, count, _ENTRY, _COPY, pool
+        )
         return np.sort(copies, order="order")
 
     def plan(self, collected: Sequence[Path], workdir: Path, pool: PartitionPool) -> None:

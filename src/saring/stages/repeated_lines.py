@@ -29,7 +29,7 @@ import xxhash
 from pydantic import Field
 
 from saring.core.hashing import splitmix64, string_hashes
-from saring.core.partitions import PartitionPool, PartitionWriter, partition_count, read_partition, spill
+from saring.core.partitions import PartitionPool, PartitionWriter, map_reduce, partition_count, read_partition
 from saring.core.registry import register
 from saring.core.stage import CorpusStage, DocView, Measured, StageParams, collected_batches
 
@@ -75,7 +75,7 @@ def _spill_lines(files: list[Path], writer: PartitionWriter) -> None:
         writer.write(records)
 
 
-def _count_partition(paths: list[Path], min_documents: int, min_hosts: int, out: Path) -> int:
+def _count_partition(paths: list[Path], out: Path, min_documents: int, min_hosts: int) -> int:
     """Reduce step: write the sorted hashes of this partition's repeated lines; returns their number."""
     entries = read_partition(paths, _ENTRY)
     keys, documents = np.unique(entries["key"], return_counts=True)
@@ -124,18 +124,20 @@ class RepeatedLines(CorpusStage):
         count = partition_count(
             estimated * _BYTES_PER_ENTRY_AT_WORK // 16, p.memory_budget_mb * 2**20, pool.workers
         )
-        spilled = spill(_spill_lines, files, workdir, "lines", count, _ENTRY, pool)
-        outputs = [workdir / f"lines-{index:05d}.repeated" for index in range(count)]
-        arguments = [
-            (paths, p.min_documents, p.min_hosts, out)
-            for paths, out in zip(spilled.partitions, outputs, strict=True)
-        ]
-        pool.map(_count_partition, arguments)
-        spilled.remove()
-        repeated = np.sort(np.concatenate([np.fromfile(out, dtype=np.uint64) for out in outputs]))
-        np.save(workdir / "repeated_lines.npy", repeated)
-        for path in outputs:
-            path.unlink()
+        repeated = map_reduce(
+            _spill_lines,
+            _count_partition,
+            files,
+            workdir,
+            "lines",
+            count,
+            _ENTRY,
+            np.dtype(np.uint64),
+            pool,
+            p.min_documents,
+            p.min_hosts,
+        )
+        np.save(workdir / "repeated_lines.npy", np.sort(repeated))
 
     def load_plan(self, workdir: Path) -> None:
         self._repeated = np.load(workdir / "repeated_lines.npy")

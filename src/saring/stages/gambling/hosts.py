@@ -23,7 +23,7 @@ import pyarrow as pa
 from pydantic import Field
 
 from saring.core.hashing import string_hashes
-from saring.core.partitions import PartitionPool, PartitionWriter, partition_count, read_partition, spill
+from saring.core.partitions import PartitionPool, PartitionWriter, map_reduce, partition_count, read_partition
 from saring.core.registry import register
 from saring.core.stage import CorpusStage, DocView, Measured, StageParams, collected_batches
 
@@ -110,15 +110,9 @@ class GamblingHosts(CorpusStage):
         files = [path for path in collected if path.exists()]
         size = sum(path.stat().st_size for path in files) // 9 * _BYTES_PER_ENTRY_AT_WORK
         count = partition_count(size, self.params.memory_budget_mb * 2**20, pool.workers)
-        spilled = spill(_spill_hosts, files, workdir, "hosts", count, _ENTRY, pool)
-        outputs = [workdir / f"hosts-{index:05d}.counts" for index in range(count)]
-        pool.map(_count_hosts, list(zip(spilled.partitions, outputs, strict=True)))
-        spilled.remove()
         # partitions split the hash range in order, so their hosts concatenate sorted
-        hosts = np.concatenate([np.fromfile(path, dtype=_HOST) for path in outputs])
+        hosts = map_reduce(_spill_hosts, _count_hosts, files, workdir, "hosts", count, _ENTRY, _HOST, pool)
         np.save(workdir / "hosts.npy", hosts)
-        for path in outputs:
-            path.unlink()
 
     def load_plan(self, workdir: Path) -> None:
         self._hosts = np.load(workdir / "hosts.npy")
