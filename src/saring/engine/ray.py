@@ -59,6 +59,7 @@ from saring.engine.shard import (
     ShardWorker,
     WorkLayout,
     block_jobs,
+    decode_batches,
     split_segments,
     stored_block,
 )
@@ -80,11 +81,6 @@ def _encode(batches: list[DocumentBatch]) -> bytes:
         for table in tables:
             out.write_table(table)
     return sink.getvalue().to_pybytes()
-
-
-def _decode(payload: bytes) -> list[DocumentBatch]:
-    with pa.ipc.open_stream(pa.py_buffer(payload)) as source:
-        return [DocumentBatch.from_arrow(batch) for batch in source]
 
 
 def _row(shard: int, block: int, payload: bytes, input_bytes: int, stats: bytes) -> dict:
@@ -140,7 +136,7 @@ class _ProcessBlocks:
                 continue
             payload = rows["payload"][row]
             block = (
-                Block(shard, index, _decode(payload))
+                Block(shard, index, decode_batches(pa.py_buffer(payload)))
                 if payload
                 else stored_block(self.worker.layout, self.phase, shard, index)
             )

@@ -116,10 +116,15 @@ class Block:
         return sum(len(batch) for batch in self.batches)
 
 
+def decode_batches(source: pa.NativeFile | pa.Buffer) -> list[DocumentBatch]:
+    """The document batches of an Arrow IPC stream (a file, or a block's payload in memory)."""
+    with pa.ipc.open_stream(source) as stream:
+        return [DocumentBatch.from_arrow(batch) for batch in stream]
+
+
 def stored_block(layout: WorkLayout, phase: int, shard: int, index: int) -> Block:
     """Block ``index`` of a shard as phase ``phase - 1`` left it."""
-    with pa.ipc.open_stream(pa.OSFile(str(layout.intermediate(phase - 1, shard, index)))) as source:
-        return Block(shard, index, [DocumentBatch.from_arrow(batch) for batch in source])
+    return Block(shard, index, decode_batches(pa.OSFile(str(layout.intermediate(phase - 1, shard, index)))))
 
 
 def block_jobs(
