@@ -51,6 +51,8 @@ TEST_PERCENT = 30
 SENTENCES_PER_ARTICLE = 8
 DISCRIMINATOR_CHARS = 1500
 HASH_BITS = 16
+#: wordfreq languages whose word-frequency ratio is a feature: Indonesian over Malay.
+FREQUENCY_PAIR = ("id", "ms")
 #: Texts of at most this many prepared characters go to the sentence model.
 SHORT_CHARS = 250
 SENTENCE_END = regex.compile(r"(?<=[.!?])\s+(?=[\p{Lu}\"“])")
@@ -184,10 +186,18 @@ def feature_matrix(texts: list[str]):
     length of each prepared text (which picks its regime)."""
     from scipy import sparse
 
-    from saring.stages.langid.features import Lexicon, NgramHasher, document_of, prepare_batch
+    from saring.stages.langid.features import (
+        FrequencyRatio,
+        Lexicon,
+        NgramHasher,
+        dense_features,
+        document_of,
+        prepare_batch,
+    )
 
     hasher = NgramHasher(bits=HASH_BITS)
     lexicon = Lexicon(LEXICON_CODES, hasher)
+    ratio = FrequencyRatio.from_wordfreq(*FREQUENCY_PAIR, hasher)
     prepared = prepare_batch(texts, DISCRIMINATOR_CHARS)
     batch = hasher.hash_batch(prepared)
     buckets = np.concatenate([b for b, _ in batch.groups])
@@ -196,9 +206,9 @@ def feature_matrix(texts: list[str]):
     ngrams = sparse.csr_matrix(
         (values, (docs, buckets)), shape=(len(texts), 1 << HASH_BITS), dtype=np.float32
     )
-    shares = sparse.csr_matrix(lexicon.shares(batch, len(texts)))
+    dense = sparse.csr_matrix(dense_features(batch, len(texts), lexicon, ratio))
     lengths = np.array([len(p) for p in prepared])
-    return sparse.hstack([ngrams, shares], format="csr"), lengths, hasher, lexicon
+    return sparse.hstack([ngrams, dense], format="csr"), lengths, hasher, lexicon, ratio
 
 
 def fit(matrix, labels: np.ndarray, sample_weight: np.ndarray | None = None):
@@ -219,7 +229,7 @@ def main() -> int:
     training = training_texts(train, rng)
     labels = np.array(training.labels)
     print("training texts per class:", dict(sorted(Counter(training.labels).items())))
-    matrix, lengths, hasher, lexicon = feature_matrix(training.texts)
+    matrix, lengths, hasher, lexicon, ratio = feature_matrix(training.texts)
     short = lengths <= SHORT_CHARS
     # Short texts: a sentence model, every data origin of a class weighing the same (conversational
     # Tatoeba and NusaX as much as news sentences). Longer texts: a model fitted to everything.
@@ -232,11 +242,13 @@ def main() -> int:
     np.savez_compressed(
         MODEL_DIR / "discriminator.npz",
         ngram_weights=np.stack([m.coef_[:, :width].T for m in models]).astype(np.float16),
-        lexicon_weights=np.stack([m.coef_[:, width:].T for m in models]).astype(np.float32),
+        dense_weights=np.stack([m.coef_[:, width:].T for m in models]).astype(np.float32),
         bias=np.stack([m.intercept_ for m in models]).astype(np.float32),
         classes=np.array(classes),
         lexicon_codes=np.array(LEXICON_CODES),
         lexicon_fingerprint=np.array(lexicon.fingerprint()),
+        ratio_hashes=ratio.hashes,
+        ratio_values=ratio.ratios.astype(np.float16),
         config=np.array([hasher.bits, hasher.min_order, hasher.max_order, DISCRIMINATOR_CHARS, SHORT_CHARS]),
     )
 
@@ -254,7 +266,9 @@ def main() -> int:
     metrics = {
         "model": "two logistic regressions (scikit-learn, C=100, balanced classes) over hashed byte "
         f"1-5-grams + word unigrams and pairs (2^{HASH_BITS} buckets, first {DISCRIMINATOR_CHARS} chars) "
-        f"+ lexicon marker shares: one for texts of at most {SHORT_CHARS} prepared chars, fitted to the "
+        "+ lexicon marker shares + the wordfreq "
+        f"{FREQUENCY_PAIR[0]}/{FREQUENCY_PAIR[1]} Zipf-frequency ratio of the words (mean, saturated sum): "
+        f"one for texts of at most {SHORT_CHARS} prepared chars, fitted to the "
         "short training texts with every data origin of a class weighing the same, one for longer texts, "
         "fitted to all training texts",
         "classes": classes,

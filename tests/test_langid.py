@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from saring.stages.langid import LangId, LangIdParams
-from saring.stages.langid.features import Lexicon, NgramHasher, prepare, sum_by_doc
+from saring.stages.langid.features import FrequencyRatio, Lexicon, NgramHasher, prepare, sum_by_doc
 from saring.testing import run_stages
 
 SAMPLES = yaml.safe_load((Path(__file__).parent / "fixtures" / "langid" / "samples.yaml").read_text("utf-8"))
@@ -126,3 +126,19 @@ def test_lexicon_shares_count_marker_words() -> None:
 def test_sum_by_doc_leaves_empty_documents_at_zero() -> None:
     values = np.array([[1.0], [2.0], [4.0]])
     assert sum_by_doc(values, np.array([2, 0, 1, 0])).ravel().tolist() == [3.0, 0.0, 4.0, 0.0]
+
+
+def test_frequency_ratio_features_are_the_mean_and_the_saturated_sum() -> None:
+    hasher = NgramHasher(bits=16)
+    table = FrequencyRatio(hasher.word_hashes(["karena", "kerana", "dan"]), np.array([2.0, -2.0, 0.0]))
+    texts = [prepare(t, 200) for t in ["dan karena hujan", "kerana " * 5, ""]]
+    features = table.features(hasher.hash_batch(texts), len(texts))
+    np.testing.assert_allclose(features, [[2 / 3, 2 / 8], [-2.0, -1.0], [0.0, 0.0]])
+
+
+def test_wordfreq_ratio_points_spelling_pairs_at_their_language() -> None:
+    hasher = NgramHasher(bits=16)
+    table = FrequencyRatio.from_wordfreq("id", "ms", hasher)
+    texts = [prepare(t, 200) for t in ["karena uang", "kerana wang"]]
+    mean_ratio = table.features(hasher.hash_batch(texts), len(texts))[:, 0]
+    assert mean_ratio[0] > 1 and mean_ratio[1] < -1

@@ -1,4 +1,5 @@
-"""The close-language discriminator: a linear model over hashed n-grams and lexicon shares (numpy only).
+"""The close-language discriminator: a linear model over hashed n-grams, lexicon shares and the Indonesian
+/ Malay word-frequency ratio (numpy only).
 
 Trained by ``scripts/train_langid.py`` (logistic regression) and shipped as
 ``resources/models/langid/discriminator.npz``. Its classes are the confusable group (``ind_Latn``,
@@ -18,7 +19,14 @@ from pathlib import Path
 
 import numpy as np
 
-from saring.stages.langid.features import Lexicon, NgramHasher, prepare_batch, sum_by_doc
+from saring.stages.langid.features import (
+    FrequencyRatio,
+    Lexicon,
+    NgramHasher,
+    dense_features,
+    prepare_batch,
+    sum_by_doc,
+)
 
 OTHER = "other"
 
@@ -27,24 +35,27 @@ class Discriminator:
     def __init__(
         self,
         ngram_weights: np.ndarray,
-        lexicon_weights: np.ndarray,
+        dense_weights: np.ndarray,
         bias: np.ndarray,
         classes: Sequence[str],
         hasher: NgramHasher,
         lexicon: Lexicon,
+        ratio: FrequencyRatio,
         max_chars: int,
         short_chars: int,
     ) -> None:
         """Weights are stacked by regime (short texts first): ``ngram_weights`` is regimes x buckets x
-        classes, ``lexicon_weights`` regimes x lexicon languages x classes, ``bias`` regimes x classes."""
+        classes, ``dense_weights`` regimes x dense features x classes (the lexicon languages' marker
+        shares, then the frequency-ratio features), ``bias`` regimes x classes."""
         regimes, buckets, width = ngram_weights.shape
         self.ngram_weights = ngram_weights.astype(np.float32).reshape(regimes * buckets, width)
         self.buckets = buckets
-        self.lexicon_weights = lexicon_weights.astype(np.float32)
+        self.dense_weights = dense_weights.astype(np.float32)
         self.bias = bias.astype(np.float32)
         self.classes = list(classes)
         self.hasher = hasher
         self.lexicon = lexicon
+        self.ratio = ratio
         self.max_chars = max_chars
         self.short_chars = short_chars
 
@@ -60,11 +71,12 @@ class Discriminator:
                 )
             return cls(
                 model["ngram_weights"],
-                model["lexicon_weights"],
+                model["dense_weights"],
                 model["bias"],
                 [str(c) for c in model["classes"]],
                 hasher,
                 lexicon,
+                FrequencyRatio(model["ratio_hashes"], model["ratio_values"]),
                 max_chars,
                 short_chars,
             )
@@ -74,14 +86,14 @@ class Discriminator:
         prepared = prepare_batch(texts, self.max_chars)
         regime = np.fromiter((len(p) > self.short_chars for p in prepared), dtype=np.int64, count=len(texts))
         batch = self.hasher.hash_batch(prepared)
-        shares = self.lexicon.shares(batch, len(texts))
+        dense = dense_features(batch, len(texts), self.lexicon, self.ratio)
         offset = regime * self.buckets
         ngram_sums = sum(
             sum_by_doc(self.ngram_weights.take(np.repeat(offset, per_doc) + buckets, axis=0), per_doc)
             for buckets, per_doc in batch.groups
         )
         logits = ngram_sums / np.maximum(batch.counts, 1)[:, None]
-        logits += np.einsum("dl,dlc->dc", shares, self.lexicon_weights[regime]) + self.bias[regime]
+        logits += np.einsum("df,dfc->dc", dense, self.dense_weights[regime]) + self.bias[regime]
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
         return exp / exp.sum(axis=1, keepdims=True)
