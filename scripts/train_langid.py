@@ -49,7 +49,7 @@ OTHER_SOURCES = {"eng_Latn", "tgl_Latn", "vie_Latn"}
 TEST_PERCENT = 30
 #: Sentences drawn from each training article as extra short texts (news sentences, outlet variety).
 SENTENCES_PER_ARTICLE = 8
-DISCRIMINATOR_CHARS = 1500
+DISCRIMINATOR_CHARS = 1000
 HASH_BITS = 16
 #: wordfreq languages whose word-frequency ratio is a feature: Indonesian over Malay.
 FREQUENCY_PAIR = ("id", "ms")

@@ -37,7 +37,7 @@ class LangIdParams(StageParams):
     per_line: bool = False
     #: Characters of a document the first pass reads (the start: enough for a stable label, and its cost
     #: stays bounded on long documents); per-line mode reads every line. The discriminator reads the
-    #: number its model was trained with (1,500).
+    #: number its model was trained with (1,000).
     max_chars: int = 600
     #: Lines are packed into chunks of at least this many characters for the first pass.
     chunk_chars: int = 300
