@@ -75,7 +75,7 @@ def held_out(per_language: int, rng: random.Random) -> dict[str, list[tuple[str,
         sentences = [i.text for i in corpus if i.label == label and i.kind == "sentence"]
         documents = [i.text for i in corpus if i.label == label and i.kind == "document"]
         news_sentences = [s for d in documents for s in _draw(data.sentences_of(d), 2, news_rng)]
-        if label in ("jav_Latn", "sun_Latn", "min_Latn"):
+        if label in data.SENTENCE_ONLY:
             documents = data.pseudo_documents(sentences, 200, rng)
         for name, texts in (("sentences", sentences), ("documents", documents)):
             sample = rng.sample(texts, min(per_language, len(texts)))

@@ -27,8 +27,11 @@ import regex
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
 MODEL_DIR = REPO / "src" / "saring" / "resources" / "models" / "langid"
-GROUP = ["ind_Latn", "zsm_Latn", "jav_Latn", "sun_Latn", "min_Latn"]
-LEXICON_CODES = GROUP
+GROUP = ["ind_Latn", "zsm_Latn", "jav_Latn", "sun_Latn", "min_Latn", "tgl_Latn"]
+#: Languages with a marker lexicon (``languages/<code>/lexicon.yaml``): the ones Indonesian is confused with.
+LEXICON_CODES = ["ind_Latn", "zsm_Latn", "jav_Latn", "sun_Latn", "min_Latn"]
+#: Group languages without news articles here: paragraph-like pseudo-documents of their sentences.
+SENTENCE_ONLY = ["jav_Latn", "sun_Latn", "min_Latn", "tgl_Latn"]
 TATOEBA = {
     "ind": "ind_Latn",
     "zsm": "zsm_Latn",
@@ -44,8 +47,12 @@ NUSAX = {
     "minangkabau": "min_Latn",
     "english": "eng_Latn",
 }
+#: Languages lid.176 knows, close to a group language, that the dev data has no text of (Tagalog's sister
+#: languages): where the first pass names one of them, the discriminator's answer of that group language
+#: does not overrule it, since it never learnt to tell them apart.
+UNSEEN_NEIGHBOURS = {"tgl_Latn": ["ceb_Latn", "war_Latn", "ilo_Latn", "pam_Latn", "bcl_Latn"]}
 #: Languages outside the group the discriminator learns to send back as ``other``.
-OTHER_SOURCES = {"eng_Latn", "tgl_Latn", "vie_Latn"}
+OTHER_SOURCES = {"eng_Latn", "vie_Latn"}
 TEST_PERCENT = 30
 #: Sentences drawn from each training article as extra short texts (news sentences, outlet variety).
 SENTENCES_PER_ARTICLE = 8
@@ -175,7 +182,7 @@ def training_texts(items: Iterable[Item], rng: random.Random) -> TrainingSet:
                 out.add(sentence, label, f"{item.source}/sentence")
         else:
             sentences_by_label.setdefault(label, []).append(item.text)
-    for label in ("jav_Latn", "sun_Latn", "min_Latn", "other"):
+    for label in [*SENTENCE_ONLY, "other"]:
         for document in pseudo_documents(sentences_by_label[label], 300, rng):
             out.add(document, label, "pseudo-document")
     return out
@@ -246,6 +253,7 @@ def main() -> int:
         bias=np.stack([m.intercept_ for m in models]).astype(np.float32),
         classes=np.array(classes),
         lexicon_codes=np.array(LEXICON_CODES),
+        unseen_neighbours=np.array([[g, n] for g, ns in UNSEEN_NEIGHBOURS.items() for n in ns]),
         lexicon_fingerprint=np.array(lexicon.fingerprint()),
         ratio_hashes=ratio.hashes,
         ratio_values=ratio.ratios.astype(np.float16),
@@ -275,7 +283,7 @@ def main() -> int:
         "training_texts": dict(sorted(Counter(training.labels).items())),
         "short_training_texts": dict(sorted(Counter(labels[short].tolist()).items())),
         "data": {
-            "lid-tatoeba-laser": "ind, zsm, jav sentences; eng/tgl/vie as 'other'; 70/30 by sentence",
+            "lid-tatoeba-laser": "ind, zsm, jav, tgl sentences; eng/vie as 'other'; 70/30 by sentence",
             "lid-nusax-mt": "indonesian, javanese, sundanese, minangkabau, english columns; "
             "test = valid.csv + 30% of train.csv rows (all translations of a row on one side)",
             "ms-my-news-mesolitica": "zsm articles (Utusan Malaysia, Kosmo!, Harian Metro); 70/30 by URL",

@@ -142,3 +142,15 @@ def test_wordfreq_ratio_points_spelling_pairs_at_their_language() -> None:
     texts = [prepare(t, 200) for t in ["karena uang", "kerana wang"]]
     mean_ratio = table.features(hasher.hash_batch(texts), len(texts))[:, 0]
     assert mean_ratio[0] > 1 and mean_ratio[1] < -1
+
+
+def test_tagalog_is_resolved_but_a_sister_language_the_model_never_saw_is_left_alone(stage: LangId) -> None:
+    """lid.176 is unsure on both short texts; the discriminator knows Tagalog, but has seen no Cebuano, so
+    it does not turn lid.176's Cebuano answer into Tagalog."""
+    tagalog = "Magandang umaga sa inyong lahat. Ano ang pangalan mo? Saan ka pupunta ngayon?"
+    cebuano = "Maayong buntag kaninyong tanan. Unsa may imong ngalan? Asa ka padulong karon?"
+    batch = run_stages([stage], [tagalog, cebuano])
+    assert batch.signals["langid.language"] == ["tgl_Latn", "ceb_Latn"]
+    assert batch.signals["langid.first_pass"][1] == "ceb_Latn"
+    assert not stage._discriminator.overrules("tgl_Latn", "ceb_Latn")
+    assert stage._discriminator.overrules("tgl_Latn", "eng_Latn")

@@ -1,4 +1,4 @@
-"""Language identification: lid.176 first, a close-language discriminator for ind/zsm/jav/sun/min."""
+"""Language identification: lid.176 first, a close-language discriminator for ind/zsm/jav/sun/min/tgl."""
 
 from saring.stages.langid.stage import LangId, LangIdParams
 

@@ -43,10 +43,12 @@ class Discriminator:
         ratio: FrequencyRatio,
         max_chars: int,
         short_chars: int,
+        unseen_neighbours: Sequence[tuple[str, str]] = (),
     ) -> None:
         """Weights are stacked by regime (short texts first): ``ngram_weights`` is regimes x buckets x
         classes, ``dense_weights`` regimes x dense features x classes (the lexicon languages' marker
-        shares, then the frequency-ratio features), ``bias`` regimes x classes."""
+        shares, then the frequency-ratio features), ``bias`` regimes x classes. ``unseen_neighbours``:
+        ``(class, language)`` pairs of a class and a close language the model has seen no text of."""
         regimes, buckets, width = ngram_weights.shape
         self.ngram_weights = ngram_weights.astype(np.float32).reshape(regimes * buckets, width)
         self.buckets = buckets
@@ -58,6 +60,7 @@ class Discriminator:
         self.ratio = ratio
         self.max_chars = max_chars
         self.short_chars = short_chars
+        self.unseen_neighbours = frozenset(unseen_neighbours)
 
     @classmethod
     def load(cls, path: Path) -> Discriminator:
@@ -79,6 +82,7 @@ class Discriminator:
                 FrequencyRatio(model["ratio_hashes"], model["ratio_values"]),
                 max_chars,
                 short_chars,
+                [(str(c), str(n)) for c, n in model["unseen_neighbours"]],
             )
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
@@ -105,3 +109,8 @@ class Discriminator:
         probs = self.probabilities(texts)
         best = probs.argmax(axis=1)
         return [self.classes[i] for i in best], probs[np.arange(len(best)), best].astype(np.float32)
+
+    def overrules(self, label: str, first_pass: str) -> bool:
+        """Whether the discriminator's ``label`` replaces the first pass's: not when it is ``other``, nor
+        when the first pass named a close language of ``label`` that the model never saw."""
+        return label != OTHER and (label, first_pass) not in self.unseen_neighbours

@@ -7,8 +7,9 @@ document's distribution is the length-weighted mean of the chunks' top-5 distrib
 (lid.176 cannot tell the confusable group apart per chunk, so there the group counts as one language).
 When the first pass lands in the confusable group (its top label is in it, the group holds at least
 ``route_min_group_prob``, or a Latin-script top label is unsure), the discriminator decides between
-``ind/zsm/jav/sun/min`` or sends the text back (``other``) to the first pass's answer; it scores all
-routed documents of a batch at once.
+``ind/zsm/jav/sun/min/tgl`` or sends the text back (``other``) to the first pass's answer; it scores all
+routed documents of a batch at once. It does not overrule a first-pass answer naming a close language
+it has seen no text of (Cebuano, Waray, ... for Tagalog).
 
 ``per_line: true`` labels every line on its own (discriminator included) into ``line_languages``,
 aligned with ``text.split("\\n")`` (null for blank lines), and computes the share from those labels.
@@ -166,7 +167,7 @@ class LangId(Stage):
         languages, scores, resolved_by = [], [], []
         for i, (top, _) in enumerate(first_pass):
             answer = doc_answers.get(i)
-            if answer is not None and answer[0] != OTHER:
+            if answer is not None and self._discriminator.overrules(answer[0], top):
                 languages.append(answer[0])
                 scores.append(float(answer[1]))
                 resolved_by.append("discriminator")
@@ -200,7 +201,7 @@ class LangId(Stage):
     def _resolve_lines(self, units_by_doc: Sequence[Sequence[_Unit]]) -> None:
         routed = [u for units in units_by_doc for u in units if self._routed(u.probs, u.label)]
         for unit, label in zip(routed, self._discriminator.predict([u.text for u in routed])[0], strict=True):
-            if label != OTHER:
+            if self._discriminator.overrules(label, unit.label):
                 unit.label = label
 
     # -- decide -------------------------------------------------------------------------------------
