@@ -46,7 +46,7 @@ from train_mt import (
 )
 
 from saring.stages.mt import MtScore, MtScoreParams
-from saring.stages.mt.features import Abstraction, tokenize
+from saring.stages.mt.features import Abstraction, StyleHasher, tokenize
 from saring.stages.mt.model import EnglishTokens, MtModel
 from saring.testing import run_stages
 
@@ -117,18 +117,14 @@ def indonesian(model: MtModel, config: dict) -> None:
     row("ablation: calque rate only", auc(labels, signals.calque_rate))
     row("ablation: English-token share only", auc(labels, signals.english_share))
 
-    function_words = model.abstraction.function_words
+    function_words = model.hasher.abstraction.function_words
     # Confound 1: native domains never seen in training.
     seen = [e for e in train if e.source in ("paws", "news")]
-    weights, bias = fit_style(
-        [e.text for e in seen], [e.label for e in seen], model.abstraction, model.max_n, config["dim"]
-    )
+    weights, bias = fit_style([e.text for e in seen], [e.label for e in seen], model.hasher)
     unseen = [e for e in test if e.source == "paws"] + [
         e for e in examples if e.source in ("tatoeba", "nusax")
     ]
-    logits = (
-        style_matrix([e.text for e in unseen], model.abstraction, model.max_n, config["dim"]) @ weights + bias
-    )
+    logits = style_matrix([e.text for e in unseen], model.hasher) @ weights + bias
     row(
         "confound: style trained on PAWS+news only, PAWS vs Tatoeba+NusaX (unseen domains)",
         auc([e.label for e in unseen], logits),
@@ -294,12 +290,12 @@ def spanish_scores(
     train: list[str], labels: np.ndarray, groups: np.ndarray, test: list[str], config: dict
 ) -> dict[str, np.ndarray]:
     """Test-sentence scores of each method, every one fitted on ``train`` only."""
-    abstraction = Abstraction(
-        frozenset(wordfreq.top_n_list("es", config["function_words"])), config["suffix_chars"]
+    hasher = StyleHasher(
+        Abstraction(frozenset(wordfreq.top_n_list("es", config["function_words"])), config["suffix_chars"]),
+        config["max_n"],
+        config["dim"],
     )
-    style_train, style_test = (
-        style_matrix(texts, abstraction, config["max_n"], config["dim"]) for texts in (train, test)
-    )
+    style_train, style_test = (style_matrix(texts, hasher) for texts in (train, test))
     char = TfidfVectorizer(analyzer="char", ngram_range=(2, 5), sublinear_tf=True, min_df=2, lowercase=False)
     words = TfidfVectorizer(
         tokenizer=tokenize,

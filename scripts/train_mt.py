@@ -27,7 +27,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 from saring.resources import resource_path
-from saring.stages.mt.features import Abstraction, hashed_ngrams, split_sentences, tokenize
+from saring.stages.mt.features import Abstraction, StyleHasher, split_sentences, tokenize
 from saring.stages.mt.model import MIN_TOKENS, MtModel
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -111,19 +111,17 @@ def indonesian_examples() -> list[Example]:
     return paws_sentences() + news_sentences() + tatoeba_sentences() + nusax_sentences()
 
 
-def style_matrix(texts: Sequence[str], abstraction: Abstraction, max_n: int, dim: int) -> sp.csr_matrix:
+def style_matrix(texts: Sequence[str], hasher: StyleHasher) -> sp.csr_matrix:
     """Binary hashed n-gram features, L2-normalised per sentence (as MtModel scores them)."""
-    rows = [hashed_ngrams(abstraction.abstract(tokenize(t)), max_n, dim) for t in texts]
-    indptr = np.cumsum([0, *(len(r) for r in rows)])
-    values = np.concatenate([np.full(len(r), 1 / np.sqrt(max(len(r), 1))) for r in rows])
-    return sp.csr_matrix((values, np.concatenate(rows), indptr), shape=(len(rows), dim))
+    sentence_of, buckets = hasher.rows([tokenize(t) for t in texts])
+    per_sentence = np.bincount(sentence_of, minlength=len(texts))
+    values = 1 / np.sqrt(np.maximum(per_sentence, 1))[sentence_of]
+    return sp.csr_matrix((values, (sentence_of, buckets)), shape=(len(texts), hasher.dim))
 
 
-def fit_style(
-    texts: Sequence[str], labels: Sequence[int], abstraction: Abstraction, max_n: int, dim: int
-) -> tuple[np.ndarray, float]:
+def fit_style(texts: Sequence[str], labels: Sequence[int], hasher: StyleHasher) -> tuple[np.ndarray, float]:
     model = LogisticRegression(C=1.0, max_iter=3000)
-    model.fit(style_matrix(texts, abstraction, max_n, dim), labels)
+    model.fit(style_matrix(texts, hasher), labels)
     return model.coef_[0], float(model.intercept_[0])
 
 
@@ -145,9 +143,8 @@ def build_model(config: dict, train: Sequence[Example], calib: Sequence[Example]
     abstraction = Abstraction(
         frozenset(wordfreq.top_n_list(config["wordfreq"], config["function_words"])), config["suffix_chars"]
     )
-    weights, bias = fit_style(
-        [e.text for e in train], [e.label for e in train], abstraction, config["max_n"], config["dim"]
-    )
+    hasher = StyleHasher(abstraction, config["max_n"], config["dim"])
+    weights, bias = fit_style([e.text for e in train], [e.label for e in train], hasher)
     rates = calque_rates(config["calques"], train)
     kept = [p for p, r in rates.items() if r["mt"] >= config["min_ratio"] * max(r["native"], 1e-3)]
     arrays = {

@@ -58,34 +58,49 @@ class MtScore(Stage):
         for npz in sorted(folder.glob("*.npz")):
             self._models[npz.stem] = MtModel.load(folder / f"{npz.stem}.yaml", npz)
 
-    def _sample(self, text: str) -> list[str]:
-        sentences = [s for s in split_sentences(text) if len(tokenize(s)) >= MIN_TOKENS]
-        if len(sentences) > self.params.max_sentences:
-            picks = np.linspace(0, len(sentences) - 1, self.params.max_sentences).astype(int)
-            sentences = [sentences[i] for i in picks]
-        return sentences
+    def _sample(self, text: str) -> tuple[list[str], list[list[str]]]:
+        """The scored sentences of a text (evenly spread, at most ``max_sentences``) and their tokens."""
+        kept = [(s, tokens) for s in split_sentences(text) if len(tokens := tokenize(s)) >= MIN_TOKENS]
+        if len(kept) > self.params.max_sentences:
+            picks = np.linspace(0, len(kept) - 1, self.params.max_sentences).astype(int)
+            kept = [kept[i] for i in picks]
+        return [s for s, _ in kept], [tokens for _, tokens in kept]
 
     def measure(self, docs: DocView) -> Measured:
         names = list(self.signal_schema())
-        out: dict[str, list[Any]] = {name: [] for name in names}
-        for text, language in zip(docs.texts, docs.signal(self.params.language_signal), strict=True):
+        out: dict[str, list[Any]] = {name: [None] * len(docs.texts) for name in names}
+        # Per language model: the documents it scores, and all their sentences, scored in one call.
+        work: dict[str, tuple[list[int], list[str], list[list[str]], list[int]]] = {}
+        languages = docs.signal(self.params.language_signal)
+        for i, (text, language) in enumerate(zip(docs.texts, languages, strict=True)):
             language = language or self.params.default_language
-            model = self._models.get(model_code(language)) if language else None
-            sentences = self._sample(text) if model else []
-            if not sentences:
-                for name in names:
-                    out[name].append(None)
+            code = model_code(language) if language else None
+            if code not in self._models:
                 continue
-            signals = model.signals(sentences)
-            values = (
-                float(model.probability(signals).mean()),
-                float((1.0 / (1.0 + np.exp(-signals.style_logit))).mean()),
-                float(signals.english_share.mean()),
-                float(signals.calque_rate.mean()),
-                len(sentences),
-            )
-            for name, value in zip(names, values, strict=True):
-                out[name].append(value)
+            sentences, tokens = self._sample(text)
+            if sentences:
+                indexes, all_sentences, all_tokens, counts = work.setdefault(code, ([], [], [], []))
+                indexes.append(i)
+                all_sentences += sentences
+                all_tokens += tokens
+                counts.append(len(sentences))
+        for code, (indexes, sentences, tokens, counts) in work.items():
+            model = self._models[code]
+            signals = model.signals(sentences, tokens)
+            per_sentence = {
+                "mt_score": model.probability(signals),
+                "style_score": 1.0 / (1.0 + np.exp(-signals.style_logit)),
+                "english_share": signals.english_share,
+                "calque_rate": signals.calque_rate,
+            }
+            sizes = np.array(counts)
+            starts = np.cumsum(sizes) - sizes
+            for name, values in per_sentence.items():  # per document: the mean over its sentences
+                means = np.add.reduceat(values, starts) / sizes
+                for doc, mean in zip(indexes, means.tolist(), strict=True):
+                    out[name][doc] = mean
+            for doc, count in zip(indexes, counts, strict=True):
+                out["sentences"][doc] = count
         return Measured(signals=out)
 
     def decide(self, signals: Mapping[str, Sequence[Any]]) -> list[str | None]:

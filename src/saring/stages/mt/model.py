@@ -12,7 +12,9 @@ Files (``resources/models/mt/<lang>.yaml`` + ``<lang>.npz``, written by ``script
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ import numpy as np
 import regex
 import yaml
 
-from saring.stages.mt.features import Abstraction, hashed_ngrams, tokenize
+from saring.stages.mt.features import Abstraction, StyleHasher, memo_lookup, tokenize
 
 MIN_TOKENS = 5
 
@@ -41,10 +43,26 @@ class EnglishTokens:
             for word, zipf in _zipf_table("en").items()
             if zipf >= english_min_zipf and native.get(word, 0.0) < native_max_zipf and len(word) >= 3
         )
+        self._kinds: dict[str, int] = {}  # token -> 0 not a lower-case word, 1 a word, 2 an English one
+
+    def _kind(self, token: str) -> int:
+        word = token.isalpha() and token.islower()
+        kind = self._kinds[token] = (2 if token in self.words else 1) if word else 0
+        return kind
+
+    def shares(self, sentences: Sequence[Sequence[str]]) -> np.ndarray:
+        """Per tokenized sentence: the share of its lower-case words that are English ones (0 if none)."""
+        lengths = np.fromiter(map(len, sentences), dtype=np.int64, count=len(sentences))
+        kinds = np.array(
+            memo_lookup(self._kinds, list(chain.from_iterable(sentences)), self._kind), dtype=np.int8
+        )
+        sentence_of = np.repeat(np.arange(len(sentences)), lengths)
+        words = np.bincount(sentence_of, weights=kinds > 0, minlength=len(sentences))
+        english = np.bincount(sentence_of, weights=kinds == 2, minlength=len(sentences))
+        return np.divide(english, words, out=np.zeros(len(sentences)), where=words > 0)
 
     def share(self, tokens: list[str]) -> float:
-        lower = [t for t in tokens if t.isalpha() and t.islower()]
-        return sum(t in self.words for t in lower) / len(lower) if lower else 0.0
+        return float(self.shares([tokens])[0])
 
 
 @dataclass
@@ -63,9 +81,10 @@ class MtModel:
     def __init__(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         self.config = config
         function_words = frozenset(arrays["function_words"].tolist())
-        self.abstraction = Abstraction(function_words, int(arrays["suffix_chars"]))
-        self.max_n = int(arrays["max_n"])
         self.weights = arrays["weights"].astype(np.float32)
+        self.hasher = StyleHasher(
+            Abstraction(function_words, int(arrays["suffix_chars"])), int(arrays["max_n"]), len(self.weights)
+        )
         self.bias = float(arrays["bias"])
         self.calques = [str(p) for p in arrays["calques"]]
         self.calque_re = regex.compile("|".join(f"(?:{p})" for p in self.calques)) if self.calques else None
@@ -82,19 +101,22 @@ class MtModel:
             arrays = {key: data[key] for key in data.files}
         return cls(config, arrays)
 
-    def style_indices(self, tokens: list[str]) -> np.ndarray:
-        return hashed_ngrams(self.abstraction.abstract(tokens), self.max_n, len(self.weights))
-
-    def signals(self, sentences: list[str]) -> SentenceSignals:
-        logits, english, calque = [], [], []
-        for sentence in sentences:
-            tokens = tokenize(sentence)
-            index = self.style_indices(tokens)
-            logits.append(float(self.weights[index].sum()) / math.sqrt(max(len(index), 1)) + self.bias)
-            english.append(self.english.share(tokens))
-            hits = len(self.calque_re.findall(sentence.lower())) if self.calque_re else 0
-            calque.append(100.0 * hits / max(len(tokens), 1))
-        return SentenceSignals(np.array(logits), np.array(english), np.array(calque))
+    def signals(self, sentences: Sequence[str], tokens: Sequence[list[str]] | None = None) -> SentenceSignals:
+        """Sub-signals of each sentence (``tokens``: the sentences' :func:`tokenize`, if already known)."""
+        tokens = [tokenize(s) for s in sentences] if tokens is None else tokens
+        sentence_of, buckets = self.hasher.rows(tokens)
+        count = len(sentences)
+        sums = np.bincount(sentence_of, weights=self.weights[buckets], minlength=count)
+        grams = np.bincount(sentence_of, minlength=count)
+        logits = sums / np.sqrt(np.maximum(grams, 1)) + self.bias
+        english = self.english.shares(tokens)
+        calque = np.array(
+            [
+                100.0 * (len(self.calque_re.findall(s.lower())) if self.calque_re else 0) / max(len(t), 1)
+                for s, t in zip(sentences, tokens, strict=True)
+            ]
+        )
+        return SentenceSignals(logits, english, calque)
 
     def probability(self, signals: SentenceSignals) -> np.ndarray:
         """Calibrated probability that each sentence is machine-translated."""
