@@ -57,7 +57,7 @@ class StyleHasher:
 
     An n-gram's bucket is the xxh32 hash of its symbols joined by U+001F, modulo ``dim``, with ``<s>`` and
     ``</s>`` around each sentence. Each distinct token is abstracted once and each distinct n-gram hashed
-    once (both remembered across batches, up to a million of each); the n-grams of a batch are found in
+    once (both remembered across batches, up to 2**18 of each); the n-grams of a batch are found in
     numpy as integer keys over symbol ids (ids from 1, in base ``2**bits``, so orders never share a key).
     """
 
@@ -124,7 +124,7 @@ class StyleHasher:
         return pairs // self.dim, pairs % self.dim
 
 
-def memo_lookup(memo: dict, keys: list, compute: Callable[[Any], int], limit: int = 1 << 20) -> list[int]:
+def memo_lookup(memo: dict, keys: list, compute: Callable[[Any], int], limit: int = 1 << 18) -> list[int]:
     """``memo[key]`` for every key, ``compute(key)`` (which fills the memo) where it is missing; a memo
     grown past ``limit`` entries starts afresh."""
     if len(memo) > limit:
