@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, islice
 from typing import Any
 
 import numpy as np
@@ -20,7 +20,6 @@ import xxhash
 
 TOKEN_RE = regex.compile(r"\p{L}+(?:['’-]\p{L}+)*|\p{N}+(?:[.,:]\p{N}+)*|[^\s\p{L}\p{N}]")
 SENTENCE_RE = regex.compile(r"(?<=[.!?…])\s+(?=[\p{Lu}\p{N}\"“'(])|\s*\n\s*")
-_SEPARATOR = "\x1f"
 
 
 def split_sentences(text: str) -> list[str]:
@@ -55,43 +54,29 @@ class Abstraction:
 class StyleHasher:
     """The hashed 1..``max_n``-grams of many abstracted sentences at once, as sorted unique buckets.
 
-    An n-gram's bucket is the xxh32 hash of its symbols joined by U+001F, modulo ``dim``, with ``<s>`` and
-    ``</s>`` around each sentence. Each distinct token is abstracted once and each distinct n-gram hashed
-    once (both remembered across batches, up to 2**18 of each); the n-grams of a batch are found in
-    numpy as integer keys over symbol ids (ids from 1, in base ``2**bits``, so orders never share a key).
+    Each symbol (with ``<s>`` and ``</s>`` around each sentence) has a 64-bit hash, xxh64 of its text; an
+    n-gram's hash mixes its order and its symbols' hashes in numpy over the whole batch, so no n-gram
+    is ever a Python string. Each distinct token is abstracted once (remembered up to a limit).
     """
 
     def __init__(self, abstraction: Abstraction, max_n: int, dim: int) -> None:
         self.abstraction = abstraction
         self.max_n = max_n
         self.dim = dim
-        self._bits = 62 // max_n
-        self._symbols: list[str] = ["", "<s>", "</s>"]  # id 0 is never used
-        self._symbol_ids: dict[str, int] = {"<s>": 1, "</s>": 2}
+        self._symbol_ids: dict[str, int] = {}
+        self._symbol_hashes: list[int] = []
         self._token_ids: dict[str, int] = {}
-        self._buckets: dict[int, int] = {}
+        self._start, self._end = self._symbol_id("<s>"), self._symbol_id("</s>")
 
-    def _token_id(self, token: str) -> int:
-        symbol = self.abstraction.symbol(token)
+    def _symbol_id(self, symbol: str) -> int:
         found = self._symbol_ids.get(symbol)
         if found is None:
-            found = self._symbol_ids[symbol] = len(self._symbols)
-            if found >= 1 << self._bits:
-                raise ValueError(f"more than {1 << self._bits} distinct symbols")
-            self._symbols.append(symbol)
-        self._token_ids[token] = found
+            found = self._symbol_ids[symbol] = len(self._symbol_hashes)
+            self._symbol_hashes.append(xxhash.xxh64_intdigest(symbol.encode()))
         return found
 
-    def _bucket(self, key: int) -> int:
-        """Hash the n-gram of ``key`` (its symbol ids, most significant first) and remember it."""
-        symbols = []
-        rest = key
-        while rest:
-            rest, digit = divmod(rest, 1 << self._bits)
-            symbols.append(self._symbols[digit])
-        bucket = xxhash.xxh32_intdigest(_SEPARATOR.join(reversed(symbols)).encode()) % self.dim
-        self._buckets[key] = bucket
-        return bucket
+    def _token_id(self, token: str) -> int:
+        return self._symbol_id(self.abstraction.symbol(token))
 
     def rows(self, sentences: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
         """``(sentence, bucket)`` arrays, sorted, one entry per distinct bucket of each tokenized sentence."""
@@ -100,36 +85,49 @@ class StyleHasher:
         lengths = np.fromiter(map(len, sentences), dtype=np.int64, count=len(sentences)) + 2
         sentence_of = np.repeat(np.arange(len(sentences), dtype=np.int64), lengths)
         ends = np.cumsum(lengths)
-        ids = np.ones(int(ends[-1]), dtype=np.int64)  # <s> (1) where no token goes
-        ids[ends - 1] = 2  # </s>
+        ids = np.full(int(ends[-1]), self._start, dtype=np.int64)
+        ids[ends - 1] = self._end
         inner = np.ones(len(ids), dtype=bool)
         inner[ends - 1] = inner[ends - lengths] = False
         ids[inner] = memo_lookup(self._token_ids, list(chain.from_iterable(sentences)), self._token_id)
-        keys, owners = [], []
+        hashes = np.array(self._symbol_hashes, dtype=np.uint64)[ids]
+        buckets, owners = [], []
         for n in range(1, self.max_n + 1):
             windows = len(ids) - n + 1
             if windows <= 0:
                 break
-            key = ids[:windows].copy()
-            for offset in range(1, n):
-                key <<= self._bits
-                key += ids[offset : offset + windows]
+            mixed = np.full(windows, n, dtype=np.uint64)
+            for offset in range(n):
+                mixed ^= hashes[offset : offset + windows]
+                mixed *= _MULTIPLIER
             inside = sentence_of[:windows] == sentence_of[n - 1 :]
-            keys.append(key[inside])
+            buckets.append(_avalanche(mixed[inside]) % np.uint64(self.dim))
             owners.append(sentence_of[:windows][inside])
-        unique_keys, inverse = np.unique(np.concatenate(keys), return_inverse=True)
-        buckets = np.array(memo_lookup(self._buckets, unique_keys.tolist(), self._bucket), dtype=np.int64)
-        pairs = np.sort(np.concatenate(owners) * self.dim + buckets[inverse])
+        pairs = np.sort(np.concatenate(owners) * self.dim + np.concatenate(buckets).astype(np.int64))
         pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]]  # (numpy's unique hashes: slower here)
         return pairs // self.dim, pairs % self.dim
 
 
+_MULTIPLIER = np.uint64(0x100000001B3)  # FNV-1a's 64-bit prime, applied to whole symbol hashes
+
+
+def _avalanche(values: np.ndarray) -> np.ndarray:
+    """Spread every input bit over the low bits (the finalizer of MurmurHash3's 64-bit hash)."""
+    values ^= values >> np.uint64(33)
+    values *= np.uint64(0xFF51AFD7ED558CCD)
+    values ^= values >> np.uint64(33)
+    values *= np.uint64(0xC4CEB9FE1A85EC53)
+    values ^= values >> np.uint64(33)
+    return values
+
+
 def memo_lookup(memo: dict, keys: list, compute: Callable[[Any], int], limit: int = 1 << 18) -> list[int]:
-    """``memo[key]`` for every key, ``compute(key)`` (which fills the memo) where it is missing; a memo
-    grown past ``limit`` entries starts afresh."""
-    if len(memo) > limit:
-        memo.clear()
+    """``memo[key]`` for every key, ``compute(key)`` where it is missing; new keys are remembered until
+    the memo holds ``limit`` of them (the frequent ones come first), then only computed."""
     found = list(map(memo.get, keys))
     if None in found:
         found = [compute(k) if v is None else v for k, v in zip(keys, found, strict=True)]
+        room = limit - len(memo)
+        if room > 0:
+            memo.update(islice(zip(keys, found, strict=True), room))
     return found

@@ -46,9 +46,7 @@ class EnglishTokens:
         self._kinds: dict[str, int] = {}  # token -> 0 not a lower-case word, 1 a word, 2 an English one
 
     def _kind(self, token: str) -> int:
-        word = token.isalpha() and token.islower()
-        kind = self._kinds[token] = (2 if token in self.words else 1) if word else 0
-        return kind
+        return (2 if token in self.words else 1) if token.isalpha() and token.islower() else 0
 
     def shares(self, sentences: Sequence[Sequence[str]]) -> np.ndarray:
         """Per tokenized sentence: the share of its lower-case words that are English ones (0 if none)."""
