@@ -10,6 +10,7 @@ import pytest
 from saring.core.batch import DocumentBatch
 from saring.core.registry import stage_class
 from saring.stages.mt import MtScore, MtScoreParams
+from saring.stages.mt.features import Abstraction, StyleHasher, memo_lookup, tokenize
 from saring.testing import run_stages
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mt"
@@ -74,3 +75,21 @@ def test_signals_typed_and_bounded() -> None:
 def test_reads_language_labels_with_or_without_script(label: str) -> None:
     batch = run([TRANSLATED], default_language=label)
     assert signals(batch, "mt_score")[0] is not None
+
+
+def test_style_ngrams_of_a_sentence_do_not_depend_on_its_batch() -> None:
+    hasher = StyleHasher(Abstraction(frozenset({"yang", "di"}), 2), max_n=3, dim=1 << 12)
+    first, second = tokenize("Rumah yang besar di Jakarta."), tokenize("Dia pergi ke pasar yang ramai.")
+    sentence_of, buckets = hasher.rows([first, second])
+    alone_of, alone = StyleHasher(hasher.abstraction, 3, 1 << 12).rows([second])
+    assert buckets[sentence_of == 1].tolist() == alone.tolist()
+    assert (alone_of == 0).all() and len(set(alone.tolist())) == len(alone)
+    # 7 tokens + <s> + </s>: at most 9 unigrams, 8 bigrams, 7 trigrams (fewer where symbols repeat)
+    assert 15 <= (sentence_of == 1).sum() <= 24
+
+
+def test_memo_lookup_stops_remembering_at_its_limit() -> None:
+    memo: dict[str, int] = {}
+    assert memo_lookup(memo, ["a", "b", "a", "c"], len, limit=2) == [1, 1, 1, 1]
+    assert len(memo) == 2
+    assert memo_lookup(memo, ["dd"], len, limit=2) == [2] and "dd" not in memo
