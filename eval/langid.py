@@ -24,7 +24,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
-import numpy as np  # noqa: E402
 import regex  # noqa: E402
 import train_langid as data  # noqa: E402
 
@@ -156,9 +155,7 @@ def distinguishing_words(min_count: int = 3, min_zipf_gap: float = 1.0) -> set[s
     """Words that tell ind from zsm: lexicon markers, words of the training split seen at least
     ``min_count`` times in one language and never in the other, and words at least ten times
     (``min_zipf_gap``) more frequent in one of wordfreq's id and ms lists than in the other."""
-    import wordfreq
-
-    from saring.resources import language_resource
+    from saring.resources import language_resource, wordfreq_zipf
     from saring.stages.langid.features import FrequencyRatio
 
     counts: dict[str, Counter[str]] = {"ind_Latn": Counter(), "zsm_Latn": Counter()}
@@ -170,9 +167,9 @@ def distinguishing_words(min_count: int = 3, min_zipf_gap: float = 1.0) -> set[s
     found |= {w for w, n in zsm.items() if n >= min_count and w not in ind}
     for code in counts:
         found |= {str(w) for w in language_resource(code, "lexicon")["markers"]}
-    zipf = [wordfreq.get_frequency_dict(code) for code in data.FREQUENCY_PAIR]
+    zipf = [wordfreq_zipf(code) for code in data.FREQUENCY_PAIR]
     for word in zipf[0].keys() | zipf[1].keys():
-        gap = [np.log10(z[word]) + 9 if word in z else FrequencyRatio.floor for z in zipf]
+        gap = [z.get(word, FrequencyRatio.floor) for z in zipf]
         if abs(gap[0] - gap[1]) >= min_zipf_gap:
             found.add(word)
     return found

@@ -154,3 +154,14 @@ def test_tagalog_is_resolved_but_a_sister_language_the_model_never_saw_is_left_a
     assert batch.signals["langid.first_pass"][1] == "ceb_Latn"
     assert not stage._discriminator.overrules("tgl_Latn", "ceb_Latn")
     assert stage._discriminator.overrules("tgl_Latn", "eng_Latn")
+
+
+def test_tagalog_lines_do_not_count_as_the_indonesian_main_language() -> None:
+    """lid.176 tells Tagalog from Indonesian, so only ind/zsm/jav/sun/min share one family in the share."""
+    ind = "Pemerintah daerah akan membangun jalan baru di kabupaten itu tahun depan karena jalan lama rusak."
+    tgl = (
+        "Ang pamahalaang lokal ay magtatayo ng bagong kalsada sa bayan sa susunod na taon dahil sira na ito."
+    )
+    batch = run_stages([_stage(max_chars=2000)], ["\n".join([ind, ind, ind, tgl, tgl, tgl])])
+    assert batch.signals["langid.language"] == ["ind_Latn"]
+    assert 0.3 < batch.signals["langid.main_language_share"][0] < 0.9

@@ -8,6 +8,7 @@ names its source in a comment or a ``source:`` key.
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -35,3 +36,11 @@ def languages_with(topic: str) -> list[str]:
     """Language codes that have a ``<topic>.yaml`` file."""
     root = resource_path("languages")
     return sorted(p.parent.name for p in root.glob(f"*/{topic}.yaml"))
+
+
+def wordfreq_zipf(code: str) -> dict[str, float]:
+    """Zipf frequency (log10 of uses per billion words) of every word in wordfreq's ``small`` list for
+    ``code`` (``"id"``, ``"ms"``, ``"en"``; the lists ship inside the wordfreq wheel)."""
+    import wordfreq  # slow to import (~0.2 s): only when needed
+
+    return {word: math.log10(freq) + 9.0 for word, freq in wordfreq.get_frequency_dict(code, "small").items()}

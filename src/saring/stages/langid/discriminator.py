@@ -43,12 +43,14 @@ class Discriminator:
         ratio: FrequencyRatio,
         max_chars: int,
         short_chars: int,
+        confusable: Sequence[str],
         unseen_neighbours: Sequence[tuple[str, str]] = (),
     ) -> None:
         """Weights are stacked by regime (short texts first): ``ngram_weights`` is regimes x buckets x
         classes, ``dense_weights`` regimes x dense features x classes (the lexicon languages' marker
-        shares, then the frequency-ratio features), ``bias`` regimes x classes. ``unseen_neighbours``:
-        ``(class, language)`` pairs of a class and a close language the model has seen no text of."""
+        shares, then the frequency-ratio features), ``bias`` regimes x classes. ``confusable``: the
+        classes lid.176 cannot tell apart; ``unseen_neighbours``: ``(class, language)`` pairs of a class
+        and a close language the model has seen no text of."""
         regimes, buckets, width = ngram_weights.shape
         self.ngram_weights = ngram_weights.astype(np.float32).reshape(regimes * buckets, width)
         self.buckets = buckets
@@ -60,6 +62,7 @@ class Discriminator:
         self.ratio = ratio
         self.max_chars = max_chars
         self.short_chars = short_chars
+        self.confusable = frozenset(confusable)
         self.unseen_neighbours = frozenset(unseen_neighbours)
 
     @classmethod
@@ -82,6 +85,7 @@ class Discriminator:
                 FrequencyRatio(model["ratio_hashes"], model["ratio_values"]),
                 max_chars,
                 short_chars,
+                [str(c) for c in model["confusable"]],
                 [(str(c), str(n)) for c, n in model["unseen_neighbours"]],
             )
 

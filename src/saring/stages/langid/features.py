@@ -22,7 +22,7 @@ from itertools import pairwise
 import numpy as np
 import regex
 
-from saring.resources import language_resource
+from saring.resources import language_resource, wordfreq_zipf
 
 _ENTITY = regex.compile(r"(?<=[\p{Ll},]\s{1,3})\p{Lu}[\p{L}\p{M}]*")
 _LETTER = regex.compile(r"[\p{L}\p{M}]")  # what :func:`prepare_batch` keeps
@@ -237,11 +237,8 @@ class FrequencyRatio:
     @classmethod
     def from_wordfreq(cls, first: str, second: str, hasher: NgramHasher) -> FrequencyRatio:
         """The table for wordfreq languages ``first`` over ``second`` (e.g. ``"id"``, ``"ms"``)."""
-        import wordfreq
-
         zipf = [
-            {w: np.log10(f) + 9 for w, f in wordfreq.get_frequency_dict(code).items() if _WORD.fullmatch(w)}
-            for code in (first, second)
+            {w: z for w, z in wordfreq_zipf(code).items() if _WORD.fullmatch(w)} for code in (first, second)
         ]
         words = sorted(zipf[0].keys() | zipf[1].keys())
         ratios = np.array([zipf[0].get(w, cls.floor) - zipf[1].get(w, cls.floor) for w in words])

