@@ -52,7 +52,8 @@ from saring.testing import run_stages
 
 
 def auc(labels, scores) -> str:
-    return f"{roc_auc_score(labels, scores):.3f}"
+    """ROC AUC to 3 places, or ``n/a`` where the labels hold one class (or none)."""
+    return f"{roc_auc_score(labels, scores):.3f}" if len(set(np.asarray(labels).tolist())) == 2 else "n/a"
 
 
 def row(name: str, value: str, note: str = "") -> None:
@@ -197,11 +198,15 @@ def spanish_rows() -> tuple[list[str], np.ndarray, np.ndarray]:
     return texts, labels, groups
 
 
-def has_partner(train: list[str], test: list[str]) -> np.ndarray:
-    """Whether each test sentence has another version of its source sentence in ``train``."""
+def has_partner(
+    train: list[str], train_labels: np.ndarray, test: list[str], test_labels: np.ndarray
+) -> np.ndarray:
+    """Whether each test sentence has another version of its source sentence, of the other label, in
+    ``train``."""
     vectorizer = TfidfVectorizer(token_pattern=r"\S+").fit(train + test)
-    similar = vectorizer.transform(test) @ vectorizer.transform(train).T
-    return np.asarray(similar.max(axis=1).todense()).ravel() > SAME_SOURCE
+    similar = (vectorizer.transform(test) @ vectorizer.transform(train).T).tocoo()
+    close = (similar.data > SAME_SOURCE) & (train_labels[similar.col] != test_labels[similar.row])
+    return np.bincount(similar.row[close], minlength=len(test)) > 0
 
 
 class BigramLm:
@@ -392,7 +397,7 @@ def straddling_table(
     memorises a training sentence scores its partner (the other label) like it, so it falls below 0.5
     there; only the pairwise model, fitted to differences inside pairs, is immune."""
     (train_texts, train_labels, train_groups), (test_texts, test_labels) = train, test
-    partner = has_partner(train_texts, test_texts)
+    partner = has_partner(train_texts, train_labels, test_texts, test_labels)
     scores = spanish_scores(train_texts, train_labels, train_groups, test_texts, config)
     print(
         f"\n### Spanish, {title}: {len(test_texts)} test sentences, {partner.mean():.0%} with their "

@@ -93,3 +93,12 @@ def test_memo_lookup_stops_remembering_at_its_limit() -> None:
     assert memo_lookup(memo, ["a", "b", "a", "c"], len, limit=2) == [1, 1, 1, 1]
     assert len(memo) == 2
     assert memo_lookup(memo, ["dd"], len, limit=2) == [2] and "dd" not in memo
+
+
+def test_a_documents_scores_do_not_depend_on_its_batch() -> None:
+    texts = [TRANSLATED, "Terlalu pendek.", NATIVE, ENGLISH, TRANSLATED + "\n" + NATIVE]
+    stage = MtScore(MtScoreParams(language_signal="lang", default_language="ind_Latn"))
+    batch = run_stages([stage], texts)
+    alone = [run_stages([stage], [text]) for text in texts]
+    for name in ("mt_score", "style_score", "english_share", "calque_rate", "sentences"):
+        assert signals(batch, name) == [signals(single, name)[0] for single in alone]

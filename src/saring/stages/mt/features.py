@@ -56,27 +56,19 @@ class StyleHasher:
 
     Each symbol (with ``<s>`` and ``</s>`` around each sentence) has a 64-bit hash, xxh64 of its text; an
     n-gram's hash mixes its order and its symbols' hashes in numpy over the whole batch, so no n-gram
-    is ever a Python string. Each distinct token is abstracted once (remembered up to a limit).
+    is ever a Python string, and a sentence's buckets do not depend on the rest of its batch. Each
+    distinct token's symbol hash is computed once (remembered up to :func:`memo_lookup`'s limit).
     """
 
     def __init__(self, abstraction: Abstraction, max_n: int, dim: int) -> None:
         self.abstraction = abstraction
         self.max_n = max_n
         self.dim = dim
-        self._symbol_ids: dict[str, int] = {}
-        self._symbol_hashes: list[int] = []
-        self._token_ids: dict[str, int] = {}
-        self._start, self._end = self._symbol_id("<s>"), self._symbol_id("</s>")
+        self._token_hashes: dict[str, int] = {}
+        self._start, self._end = _symbol_hash("<s>"), _symbol_hash("</s>")
 
-    def _symbol_id(self, symbol: str) -> int:
-        found = self._symbol_ids.get(symbol)
-        if found is None:
-            found = self._symbol_ids[symbol] = len(self._symbol_hashes)
-            self._symbol_hashes.append(xxhash.xxh64_intdigest(symbol.encode()))
-        return found
-
-    def _token_id(self, token: str) -> int:
-        return self._symbol_id(self.abstraction.symbol(token))
+    def _token_hash(self, token: str) -> int:
+        return _symbol_hash(self.abstraction.symbol(token))
 
     def rows(self, sentences: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
         """``(sentence, bucket)`` arrays, sorted, one entry per distinct bucket of each tokenized sentence."""
@@ -85,15 +77,15 @@ class StyleHasher:
         lengths = np.fromiter(map(len, sentences), dtype=np.int64, count=len(sentences)) + 2
         sentence_of = np.repeat(np.arange(len(sentences), dtype=np.int64), lengths)
         ends = np.cumsum(lengths)
-        ids = np.full(int(ends[-1]), self._start, dtype=np.int64)
-        ids[ends - 1] = self._end
-        inner = np.ones(len(ids), dtype=bool)
+        hashes = np.full(int(ends[-1]), self._start, dtype=np.uint64)
+        hashes[ends - 1] = self._end
+        inner = np.ones(len(hashes), dtype=bool)
         inner[ends - 1] = inner[ends - lengths] = False
-        ids[inner] = memo_lookup(self._token_ids, list(chain.from_iterable(sentences)), self._token_id)
-        hashes = np.array(self._symbol_hashes, dtype=np.uint64)[ids]
+        tokens = list(chain.from_iterable(sentences))
+        hashes[inner] = np.array(memo_lookup(self._token_hashes, tokens, self._token_hash), dtype=np.uint64)
         buckets, owners = [], []
         for n in range(1, self.max_n + 1):
-            windows = len(ids) - n + 1
+            windows = len(hashes) - n + 1
             if windows <= 0:
                 break
             mixed = np.full(windows, n, dtype=np.uint64)
@@ -106,6 +98,10 @@ class StyleHasher:
         pairs = np.sort(np.concatenate(owners) * self.dim + np.concatenate(buckets).astype(np.int64))
         pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]]  # (numpy's unique hashes: slower here)
         return pairs // self.dim, pairs % self.dim
+
+
+def _symbol_hash(symbol: str) -> int:
+    return xxhash.xxh64_intdigest(symbol.encode("utf-8", "surrogatepass"))
 
 
 _MULTIPLIER = np.uint64(0x100000001B3)  # FNV-1a's 64-bit prime, applied to whole symbol hashes
@@ -123,11 +119,12 @@ def _avalanche(values: np.ndarray) -> np.ndarray:
 
 def memo_lookup(memo: dict, keys: list, compute: Callable[[Any], int], limit: int = 1 << 18) -> list[int]:
     """``memo[key]`` for every key, ``compute(key)`` where it is missing; new keys are remembered until
-    the memo holds ``limit`` of them (the frequent ones come first), then only computed."""
+    the memo holds ``limit`` of them (frequent keys tend to come early), then only computed."""
     found = list(map(memo.get, keys))
     if None in found:
         found = [compute(k) if v is None else v for k, v in zip(keys, found, strict=True)]
         room = limit - len(memo)
         if room > 0:
-            memo.update(islice(zip(keys, found, strict=True), room))
+            new = ((k, v) for k, v in zip(keys, found, strict=True) if k not in memo)
+            memo.update(islice(new, room))
     return found

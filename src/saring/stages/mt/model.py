@@ -11,7 +11,6 @@ Files (``resources/models/mt/<lang>.yaml`` + ``<lang>.npz``, written by ``script
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
@@ -22,25 +21,20 @@ import numpy as np
 import regex
 import yaml
 
+from saring.resources import wordfreq_zipf
 from saring.stages.mt.features import Abstraction, StyleHasher, memo_lookup, tokenize
 
 MIN_TOKENS = 5
-
-
-def _zipf_table(code: str) -> dict[str, float]:
-    import wordfreq  # slow to import (~0.2 s): only when a model is loaded
-
-    return {word: math.log10(freq) + 9.0 for word, freq in wordfreq.get_frequency_dict(code, "small").items()}
 
 
 class EnglishTokens:
     """Counts untranslated English words: lower-case, common in English, rare in the language."""
 
     def __init__(self, wordfreq_code: str, english_min_zipf: float, native_max_zipf: float) -> None:
-        native = _zipf_table(wordfreq_code)
+        native = wordfreq_zipf(wordfreq_code)
         self.words = frozenset(
             word
-            for word, zipf in _zipf_table("en").items()
+            for word, zipf in wordfreq_zipf("en").items()
             if zipf >= english_min_zipf and native.get(word, 0.0) < native_max_zipf and len(word) >= 3
         )
         self._kinds: dict[str, int] = {}  # token -> 0 not a lower-case word, 1 a word, 2 an English one
@@ -121,5 +115,12 @@ class MtModel:
         coef = self.calibrator
         if coef is None:
             raise ValueError("model has no calibrator; rerun scripts/train_mt.py")
-        z = signals.matrix() @ coef[:-1] + coef[-1]
+        # Element by element, not a matrix product: BLAS would round a row differently by its place in
+        # the batch, and a document's score must not depend on its neighbours.
+        z = (
+            signals.style_logit * coef[0]
+            + signals.english_share * coef[1]
+            + signals.calque_rate * coef[2]
+            + coef[3]
+        )
         return 1.0 / (1.0 + np.exp(-z))
