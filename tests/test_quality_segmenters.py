@@ -86,3 +86,14 @@ def test_presets_cite_fineweb2() -> None:
     assert khmer.thresholds["max_mean_word_length"] == 13 and burmese.thresholds["max_mean_word_length"] == 21
     assert len(khmer.stop_words) == 14 and "ក្នុង" in khmer.stop_words
     assert len(burmese.stop_words) == 17 and "၏" in burmese.stop_words
+
+
+@pytest.mark.parametrize(("name", "package"), [("khmer", "khmercut"), ("burmese", "burmesenlp")])
+def test_zero_width_spaces_break_words_without_being_words(name: str, package: str) -> None:
+    """Khmer and Burmese writers often mark word breaks with U+200B: no token of its own, same words."""
+    pytest.importorskip(package)
+    text = fixture("khm_article.txt" if name == "khmer" else "mya_article.txt").split("\n")[0]
+    plain = segmenter(name)(text)
+    marked = segmenter(name)("\u200b".join(plain))
+    assert marked == plain
+    assert not any("\u200b" in token for token in segmenter(name)(text.replace(" ", "\u200b")))

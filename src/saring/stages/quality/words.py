@@ -106,7 +106,16 @@ class _ScriptSegmenter:
     packages: str
     inside_syllable: regex.Pattern[str] | None = None
     whole_text: bool = False
+    #: Zero-width spaces are word breaks and joiners are dropped, instead of each being a token of its
+    #: own: their writers mark word breaks with U+200B, and the reference tokenizer (khmer-nltk) drops it.
+    #: (FineWeb-2's Lao stop words include U+200B, so Lao and Thai keep it as a token.)
+    invisible_breaks: bool = False
 
+
+# Zero-width space -> a space; zero-width non-joiner, joiner, word joiner, byte-order mark -> nothing.
+_INVISIBLE_BREAKS = str.maketrans(
+    {"\u200b": " ", "\u200c": None, "\u200d": None, "\u2060": None, "\ufeff": None}
+)
 
 # A Myanmar syllable goes on after a virama (stacked consonant), before a dependent sign, and before a
 # consonant killed by asat or stacked by virama (the breaking rule of Ye Kyaw Thu's sylbreak).
@@ -120,8 +129,11 @@ _SCRIPT_SEGMENTERS: dict[str, _ScriptSegmenter] = {
         _newmm("burmese", _burmese_words),
         "nlpo3, burmesenlp",
         inside_syllable=_MYANMAR_INSIDE_SYLLABLE,
+        invisible_breaks=True,
     ),
-    "khmer": _ScriptSegmenter(regex.compile(r"\p{Khmer}"), _khmer_crf, "khmercut", whole_text=True),
+    "khmer": _ScriptSegmenter(
+        regex.compile(r"\p{Khmer}"), _khmer_crf, "khmercut", whole_text=True, invisible_breaks=True
+    ),
 }
 
 
@@ -153,12 +165,15 @@ def _script_segmenter(name: str) -> Segmenter:
     if spec.inside_syllable is not None:
         split = _whole_syllables(split, spec.inside_syllable)
     script = spec.script
+    invisible = _INVISIBLE_BREAKS if spec.invisible_breaks else {}
     if spec.whole_text:
-        return lambda text: [token for piece in split(text) for token in _UNICODE_TOKEN.findall(piece)]
+        return lambda text: [
+            token for piece in split(text.translate(invisible)) for token in _UNICODE_TOKEN.findall(piece)
+        ]
 
     def segment(text: str) -> list[str]:
         tokens: list[str] = []
-        for token in _UNICODE_TOKEN.findall(text):
+        for token in _UNICODE_TOKEN.findall(text.translate(invisible)):
             if script.search(token):
                 tokens.extend(t for t in split(token) if not t.isspace())
             else:
