@@ -26,7 +26,7 @@ import shutil
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -226,7 +226,6 @@ def run_saring(documents: Path, output: Path, stages: str, lid: str) -> None:
 def thai_segmenters() -> list[list[object]]:
     """PyThaiNLP's newmm (Python) against nlpO3's newmm (Rust) on the handmade Thai test fixture:
     speed, and whether they split it the same way."""
-    import time
 
     import nlpo3
     from pythainlp.tokenize import word_tokenize
@@ -240,16 +239,42 @@ def thai_segmenters() -> list[list[object]]:
         "nlpo3 newmm (saring)": lambda: nlpo3.segment(text, "saring_thai"),
     }
     reference = engines["pythainlp newmm"]()
+    return [
+        [name, len(text) / cpu_seconds_per_call(run) / 1e6, run() == reference]
+        for name, run in engines.items()
+    ]
+
+
+def script_segmenters() -> list[list[object]]:
+    """saring's dictionary and model segmenters on the handmade fixture articles (x 5): speed and the
+    mean length of the words they find."""
+    from saring.stages.quality.words import segmenter
+
+    fixtures = harness.REPO / "tests" / "fixtures" / "quality"
     rows = []
-    for name, run in engines.items():
-        run()
-        started, calls = time.process_time(), 0
-        while time.process_time() - started < 1.0:
-            run()
-            calls += 1
-        seconds = (time.process_time() - started) / calls
-        rows.append([name, len(text) / seconds / 1e6, run() == reference])
+    for name, fixture in (
+        ("thai", "thai_news.txt"),
+        ("khmer", "khm_article.txt"),
+        ("burmese", "mya_article.txt"),
+    ):
+        text = (fixtures / fixture).read_text(encoding="utf-8") * 5
+        split = segmenter(name)
+        words = split(text)
+        seconds = cpu_seconds_per_call(lambda text=text, split=split: split(text))
+        rows.append([name, len(text) / seconds / 1e3, sum(map(len, words)) / len(words)])
     return rows
+
+
+def cpu_seconds_per_call(run: Callable[[], object], budget: float = 1.0) -> float:
+    """Mean CPU seconds of ``run`` over about ``budget`` seconds of calls (after one warm-up call)."""
+    import time
+
+    run()
+    started, calls = time.process_time(), 0
+    while time.process_time() - started < budget:
+        run()
+        calls += 1
+    return (time.process_time() - started) / calls
 
 
 # --- driver ---------------------------------------------------------------------------------------
@@ -494,6 +519,8 @@ def main() -> None:
         harness.markdown_table(["filter", "saring", "datatrove"], reason_rows),
         "Thai word segmentation (handmade fixture x 5, one core):",
         harness.markdown_table(["segmenter", "M chars/s", "same words as PyThaiNLP"], thai_segmenters()),
+        "saring's segmenters for scripts written without spaces (handmade fixture articles x 5, one core):",
+        harness.markdown_table(["segmenter", "k chars/s", "mean word length"], script_segmenters()),
     ]
     report = "\n\n".join(sections)
     harness.RESULTS.mkdir(parents=True, exist_ok=True)
