@@ -24,9 +24,8 @@ from functools import cache
 
 import numpy as np
 import regex
-import yaml
 
-from saring.resources import resource_path
+from saring.resources import resource_yaml
 
 #: Planes 0-1 (letters, styled alphanumerics, enclosed letters) and plane 14 (tags, variation selectors).
 _CODE_POINTS = (*range(0x20000), *range(0xE0000, 0xE0200))
@@ -37,14 +36,9 @@ _DELETED = np.uint32(0xFFFFFFFF)
 _EXPANDED = np.uint32(0xFFFFFFFE)
 
 
-def _load(name: str) -> dict:
-    with resource_path("gambling", name).open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
-
-
 @cache
 def _confusables() -> dict[str, str]:
-    data = _load("confusables.yaml")
+    data = resource_yaml("gambling", "confusables.yaml")
     table = {char: target for target, chars in data["letters"].items() for char in chars}
     for start in data["alphabet_blocks"].values():
         table.update({chr(start + k): chr(ord("a") + k) for k in range(26)})
@@ -112,7 +106,7 @@ def code_point_table() -> CodePointTable:
             expansions[code] = np.array([ord(c) for c in folded], dtype=np.uint32)
     every_character = np.arange(0x110000, dtype="<u4").tobytes().decode("utf-32-le", "surrogatepass")
     leet = np.arange(0x110000, dtype=np.uint32)
-    for digit, letter in _load("leet.yaml").items():
+    for digit, letter in resource_yaml("gambling", "leet.yaml").items():
         leet[ord(str(digit))] = ord(letter)
     return CodePointTable(
         single,

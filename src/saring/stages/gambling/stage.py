@@ -29,11 +29,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import regex
-import yaml
 
 from saring.core.registry import register
 from saring.core.stage import DocView, Measured, Stage, StageParams
-from saring.resources import resource_path
+from saring.resources import resource_path, resource_yaml
 from saring.stages.gambling.folding import code_point_table, code_points, fold_code_points
 from saring.stages.gambling.model import GamblingModel
 
@@ -141,13 +140,11 @@ class Gambling(Stage):
 
     @cached_property
     def reporting_words(self) -> frozenset[str]:
-        with resource_path("gambling", "reporting.yaml").open(encoding="utf-8") as handle:
-            return frozenset(yaml.safe_load(handle)["words"])
+        return frozenset(resource_yaml("gambling", "reporting.yaml")["words"])
 
     @cached_property
     def edge_rules(self) -> EdgeSpamRules:
-        with resource_path("gambling", "edge_spam.yaml").open(encoding="utf-8") as handle:
-            return EdgeSpamRules(yaml.safe_load(handle))
+        return EdgeSpamRules(resource_yaml("gambling", "edge_spam.yaml"))
 
     def score_lines(self, texts: Sequence[str]) -> ScoredLines:
         """All lines of ``texts`` folded, scored and their words counted at once (blank lines score 0)."""

@@ -24,11 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import yaml
 
 from saring.core.registry import register
 from saring.core.stage import DocView, Measured, Stage, StageParams
-from saring.resources import resource_path
+from saring.resources import resource_path, resource_yaml
 from saring.stages.langid.discriminator import Discriminator
 
 NO_LANGUAGE = "zxx_Zxxx"  # ISO 639-3 "no linguistic content", ISO 15924 "unwritten"
@@ -93,10 +92,8 @@ class LangId(Stage):
         import fasttext
 
         self._predict = fasttext.load_model(str(lid176_path())).f.predict
-        labels_file = resource_path("models", "langid", "lid176_labels.yaml")
-        self._labels: dict[str, str] = {
-            f"__label__{k}": v for k, v in yaml.safe_load(labels_file.read_text(encoding="utf-8")).items()
-        }
+        labels = resource_yaml("models", "langid", "lid176_labels.yaml")
+        self._labels: dict[str, str] = {f"__label__{k}": v for k, v in labels.items()}
         self._discriminator = Discriminator.load(resource_path("models", "langid", "discriminator.npz"))
         self._group = self._discriminator.confusable
 

@@ -19,9 +19,8 @@ from typing import Any
 
 import numpy as np
 import regex
-import yaml
 
-from saring.resources import wordfreq_zipf
+from saring.resources import load_yaml, wordfreq_zipf
 from saring.stages.mt.features import Abstraction, StyleHasher, memo_lookup, tokenize
 
 MIN_TOKENS = 5
@@ -87,8 +86,7 @@ class MtModel:
 
     @classmethod
     def load(cls, yaml_path: Path, npz_path: Path) -> MtModel:
-        with yaml_path.open(encoding="utf-8") as handle:
-            config = yaml.safe_load(handle)
+        config = load_yaml(yaml_path)
         with np.load(npz_path, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
         return cls(config, arrays)

@@ -7,17 +7,10 @@ from functools import cache
 
 import regex
 
-from saring.resources import resource_path
+from saring.resources import resource_path, resource_yaml
 
 #: How far before a candidate a context keyword may stand (characters).
 CONTEXT_WINDOW = 40
-
-
-def _load_yaml(name: str) -> dict:
-    import yaml
-
-    with resource_path("pii", name).open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
 
 
 def _alternation(words: list[str]) -> str:
@@ -42,7 +35,7 @@ class Context:
 
 @cache
 def context() -> Context:
-    words = _load_yaml("context.yaml")
+    words = resource_yaml("pii", "context.yaml")
     # Whole words: no letter/digit right before or after the keyword (keywords may end in "$" or ".").
     near = {k: regex.compile(rf"(?<!\w)(?:{_alternation(v)})(?!\w)", regex.I) for k, v in words.items()}
     before = {
@@ -70,7 +63,7 @@ def _prefix_range(spec: str) -> tuple[int, int, int]:
 
 @cache
 def card_networks() -> tuple[CardNetwork, ...]:
-    networks = _load_yaml("cards.yaml")["networks"]
+    networks = resource_yaml("pii", "cards.yaml")["networks"]
     return tuple(
         CardNetwork(name, tuple(_prefix_range(p) for p in spec["prefixes"]), frozenset(spec["lengths"]))
         for name, spec in networks.items()
