@@ -97,3 +97,10 @@ def test_zero_width_spaces_break_words_without_being_words(name: str, package: s
     marked = segmenter(name)("\u200b".join(plain))
     assert marked == plain
     assert not any("\u200b" in token for token in segmenter(name)(text.replace(" ", "\u200b")))
+
+
+def test_khmer_model_skips_lines_without_khmer() -> None:
+    pytest.importorskip("khmercut")
+    english = "The U.S.A. and Cambodia signed 2 agreements."
+    words = segmenter("khmer")("ក្រុមហ៊ុន Apple បានជួលបុគ្គលិក\n" + english)
+    assert words[-9:] == segmenter("unicode")(english)  # the CRF would cut U.S.A into letters

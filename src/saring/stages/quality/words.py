@@ -96,9 +96,10 @@ class _ScriptSegmenter:
     """How a segmenter splits the runs of its ``script``: ``load`` (called once) returns the splitter.
 
     ``inside_syllable``, if set, matches from the character before a boundary when that boundary cuts
-    a syllable; the pieces on both sides are joined again. ``whole_text``: the splitter reads the whole
-    text (a model that looks at the context beyond spaces and punctuation) and its pieces are then split
-    by the ``unicode`` pattern, instead of reading each run of the script alone.
+    a syllable; the pieces on both sides are joined again. ``whole_text``: the splitter reads whole lines
+    that hold the script (a model that looks at the context beyond spaces and punctuation) and its pieces
+    are then split by the ``unicode`` pattern, instead of reading each run of the script alone; lines
+    without the script skip it.
     """
 
     script: regex.Pattern[str]
@@ -167,9 +168,15 @@ def _script_segmenter(name: str) -> Segmenter:
     script = spec.script
     invisible = _INVISIBLE_BREAKS if spec.invisible_breaks else {}
     if spec.whole_text:
-        return lambda text: [
-            token for piece in split(text.translate(invisible)) for token in _UNICODE_TOKEN.findall(piece)
-        ]
+
+        def segment_lines(text: str) -> list[str]:
+            tokens: list[str] = []
+            for line in text.translate(invisible).split("\n"):
+                pieces = split(line) if script.search(line) else [line]
+                tokens.extend(token for piece in pieces for token in _UNICODE_TOKEN.findall(piece))
+            return tokens
+
+        return segment_lines
 
     def segment(text: str) -> list[str]:
         tokens: list[str] = []
