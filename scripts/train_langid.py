@@ -218,7 +218,7 @@ def feature_matrix(texts: list[str]):
     ngrams = sparse.csr_matrix(
         (values, (docs, buckets)), shape=(len(texts), 1 << HASH_BITS), dtype=np.float32
     )
-    dense = sparse.csr_matrix(dense_features(batch, len(texts), lexicon, ratio))
+    dense = sparse.csr_matrix(dense_features(batch, lexicon, ratio))
     lengths = np.array([len(p) for p in prepared])
     return sparse.hstack([ngrams, dense], format="csr"), lengths, hasher, lexicon, ratio
 

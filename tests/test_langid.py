@@ -119,7 +119,7 @@ def test_lexicon_shares_count_marker_words() -> None:
     hasher = NgramHasher(bits=16)
     lexicon = Lexicon(["ind_Latn", "zsm_Latn"], hasher)
     texts = [prepare(t, 200) for t in ["Saya bisa datang karena hujan", "Saya boleh datang kerana hujan", ""]]
-    shares = lexicon.shares(hasher.hash_batch(texts), len(texts))
+    shares = lexicon.shares(hasher.hash_batch(texts))
     np.testing.assert_allclose(shares, [[0.4, 0.0], [0.0, 0.4], [0.0, 0.0]])
 
 
@@ -132,7 +132,7 @@ def test_frequency_ratio_features_are_the_mean_and_the_saturated_sum() -> None:
     hasher = NgramHasher(bits=16)
     table = FrequencyRatio(hasher.word_hashes(["karena", "kerana", "dan"]), np.array([2.0, -2.0, 0.0]))
     texts = [prepare(t, 200) for t in ["dan karena hujan", "kerana " * 5, ""]]
-    features = table.features(hasher.hash_batch(texts), len(texts))
+    features = table.features(hasher.hash_batch(texts))
     np.testing.assert_allclose(features, [[2 / 3, 2 / 8], [-2.0, -1.0], [0.0, 0.0]])
 
 
@@ -140,7 +140,7 @@ def test_wordfreq_ratio_points_spelling_pairs_at_their_language() -> None:
     hasher = NgramHasher(bits=16)
     table = FrequencyRatio.from_wordfreq("id", "ms", hasher)
     texts = [prepare(t, 200) for t in ["karena uang", "kerana wang"]]
-    mean_ratio = table.features(hasher.hash_batch(texts), len(texts))[:, 0]
+    mean_ratio = table.features(hasher.hash_batch(texts))[:, 0]
     assert mean_ratio[0] > 1 and mean_ratio[1] < -1
 
 

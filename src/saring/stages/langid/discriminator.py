@@ -94,7 +94,7 @@ class Discriminator:
         prepared = prepare_batch(texts, self.max_chars)
         regime = np.fromiter((len(p) > self.short_chars for p in prepared), dtype=np.int64, count=len(texts))
         batch = self.hasher.hash_batch(prepared)
-        dense = dense_features(batch, len(texts), self.lexicon, self.ratio)
+        dense = dense_features(batch, self.lexicon, self.ratio)
         offset = regime * self.buckets
         ngram_sums = sum(
             sum_by_doc(self.ngram_weights.take(np.repeat(offset, per_doc) + buckets, axis=0), per_doc)

@@ -80,13 +80,19 @@ class HashedBatch:
 
     ``groups``: ``(buckets, per_doc)`` pairs (one per n-gram order, words, word pairs), ``per_doc`` the
     number of the group's features in each document; ``counts``: features per document;
-    ``words``/``word_doc``: the full 32-bit hash of every word and its document.
+    ``words``/``word_doc``: the full 32-bit hash of every word and its document; ``words_per_doc``: the
+    number of words of each document.
     """
 
     groups: list[tuple[np.ndarray, np.ndarray]]
     counts: np.ndarray
     words: np.ndarray
     word_doc: np.ndarray
+    words_per_doc: np.ndarray
+
+    @property
+    def documents(self) -> int:
+        return len(self.counts)
 
 
 def document_of(per_doc: np.ndarray) -> np.ndarray:
@@ -159,11 +165,12 @@ class NgramHasher:
         same_doc = word_doc[:-1] == word_doc[1:]
         pairs = spans(word_starts[:-1][same_doc], word_ends[1:][same_doc])
         texts = len(prepared)
-        groups.append((self.bucket(words, _WORD_KEY), np.bincount(word_doc, minlength=texts)))
+        words_per_doc = np.bincount(word_doc, minlength=texts)
+        groups.append((self.bucket(words, _WORD_KEY), words_per_doc))
         pair_doc = word_doc[:-1][same_doc]
         groups.append((self.bucket(pairs, _WORD_PAIR_KEY), np.bincount(pair_doc, minlength=texts)))
         counts = sum(per_doc for _, per_doc in groups)
-        return HashedBatch(groups, np.asarray(counts), words, word_doc)
+        return HashedBatch(groups, np.asarray(counts), words, word_doc, words_per_doc)
 
 
 def sum_by_doc(values: np.ndarray, per_doc: np.ndarray) -> np.ndarray:
@@ -196,17 +203,15 @@ class Lexicon:
         self._hashes = hashes[order]
         self._language = np.fromiter(self.language_of.values(), dtype=np.int64)[order]
 
-    def shares(self, batch: HashedBatch, documents: int) -> np.ndarray:
+    def shares(self, batch: HashedBatch) -> np.ndarray:
         """Per text and language, the share of its words that are that language's markers."""
-        out = np.zeros((documents, len(self.languages)), dtype=np.float32)
+        out = np.zeros((batch.documents, len(self.languages)), dtype=np.float32)
         if not len(self._hashes) or not len(batch.words):
             return out
-        slot = np.minimum(np.searchsorted(self._hashes, batch.words), len(self._hashes) - 1)
-        hit = self._hashes[slot] == batch.words
+        slot, hit = _find(self._hashes, batch.words)
         cell = batch.word_doc[hit] * len(self.languages) + self._language[slot[hit]]
         markers = np.bincount(cell, minlength=out.size).reshape(out.shape).astype(np.float32)
-        words = np.bincount(batch.word_doc, minlength=documents)
-        return markers / np.maximum(words, 1)[:, None].astype(np.float32)
+        return markers / np.maximum(batch.words_per_doc, 1)[:, None].astype(np.float32)
 
     def fingerprint(self) -> str:
         """A stable string of the markers, stored with the model to detect a lexicon edited since."""
@@ -246,20 +251,25 @@ class FrequencyRatio:
         unique, first_of = np.unique(hashes, return_index=True)  # hash collisions: keep one word
         return cls(unique, np.clip(ratios[first_of], -cls.clip, cls.clip))
 
-    def features(self, batch: HashedBatch, documents: int) -> np.ndarray:
-        """Per text: mean ratio over its words and the saturated sum (``documents`` x ``width``)."""
-        out = np.zeros((documents, self.width), dtype=np.float32)
+    def features(self, batch: HashedBatch) -> np.ndarray:
+        """Per text: mean ratio over its words and the saturated sum (texts x ``width``)."""
+        out = np.zeros((batch.documents, self.width), dtype=np.float32)
         if not len(self.hashes) or not len(batch.words):
             return out
-        slot = np.minimum(np.searchsorted(self.hashes, batch.words), len(self.hashes) - 1)
-        values = np.where(self.hashes[slot] == batch.words, self.ratios[slot], np.float32(0))
-        sums = np.bincount(batch.word_doc, weights=values, minlength=documents)
-        words = np.bincount(batch.word_doc, minlength=documents)
-        out[:, 0] = sums / np.maximum(words, 1)
+        slot, hit = _find(self.hashes, batch.words)
+        values = np.where(hit, self.ratios[slot], np.float32(0))
+        sums = np.bincount(batch.word_doc, weights=values, minlength=batch.documents)
+        out[:, 0] = sums / np.maximum(batch.words_per_doc, 1)
         out[:, 1] = np.clip(sums, -self.saturation, self.saturation) / self.saturation
         return out
 
 
-def dense_features(batch: HashedBatch, documents: int, lexicon: Lexicon, ratio: FrequencyRatio) -> np.ndarray:
+def dense_features(batch: HashedBatch, lexicon: Lexicon, ratio: FrequencyRatio) -> np.ndarray:
     """The discriminator's dense features per text: lexicon marker shares, then frequency-ratio features."""
-    return np.hstack([lexicon.shares(batch, documents), ratio.features(batch, documents)])
+    return np.hstack([lexicon.shares(batch), ratio.features(batch)])
+
+
+def _find(table: np.ndarray, words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each word hash, its slot in the sorted, non-empty ``table`` and whether it is there."""
+    slot = np.minimum(np.searchsorted(table, words), len(table) - 1)
+    return slot, table[slot] == words
