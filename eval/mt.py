@@ -395,7 +395,7 @@ def straddling_table(
     """AUC of each method on a split where MT/human pairs may straddle train and test: on all test
     sentences, on those whose other version is in the training part, and on the rest. A method that
     memorises a training sentence scores its partner (the other label) like it, so it falls below 0.5
-    there; only the pairwise model, fitted to differences inside pairs, is immune."""
+    there; the pairwise model, fitted to differences inside pairs, holds up best (it learns no sentence)."""
     (train_texts, train_labels, train_groups), (test_texts, test_labels) = train, test
     partner = has_partner(train_texts, train_labels, test_texts, test_labels)
     scores = spanish_scores(train_texts, train_labels, train_groups, test_texts, config)
