@@ -64,3 +64,13 @@ def test_run_dry_run_report_and_decide(tmp_path: Path) -> None:
         "removed": 7,
         "quarantined": 0,
     }
+
+
+def test_summary_names_the_most_frequent_reasons_and_counts_the_rest() -> None:
+    from saring.cli import SUMMARY_REASONS, _top_reasons
+
+    counts = {f"reason_{i}": i for i in range(1, SUMMARY_REASONS + 3)}
+    shown = _top_reasons(counts)
+    assert shown.startswith(f"reason_{SUMMARY_REASONS + 2} {SUMMARY_REASONS + 2}, ")
+    assert shown.endswith(", 2 more (3)")  # reason_1 and reason_2
+    assert _top_reasons({"b": 1, "a": 1}) == "a 1, b 1"

@@ -35,6 +35,10 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 console = Console(stderr=True)
+if not console.is_terminal:  # a log file or pipe: rich would fold the summary table into 80 columns
+    console.width = max(console.width, 132)
+#: Removal reasons a stage's summary row names; the rest are counted (stats.json and the report have all).
+SUMMARY_REASONS = 4
 
 
 class _Rate(ProgressColumn):
@@ -94,9 +98,9 @@ def _summary(result: RunResult) -> None:
     for column in ("stage", "in", "out", "removed (by reason)", "lines removed", "quarantined", "seconds"):
         table.add_column(column, justify="left" if column in ("stage", "removed (by reason)") else "right")
     for label, s in stats.stages.items():
-        reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(s.removed.items()))
+        reasons = _top_reasons(s.removed)
         if s.would_remove:
-            reasons += " would: " + ", ".join(f"{k} {v:,}" for k, v in sorted(s.would_remove.items()))
+            reasons += " would: " + _top_reasons(s.would_remove)
         table.add_row(
             label,
             f"{s.docs_in:,}",
@@ -124,6 +128,16 @@ def _summary(result: RunResult) -> None:
     report = Path(result.output) / "report.html"
     if report.exists():
         typer.echo(f"report: {report}")
+
+
+def _top_reasons(counts: dict[str, int]) -> str:
+    """The most frequent reasons first (ties by name), then how many others there are."""
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    shown = ", ".join(f"{reason} {count:,}" for reason, count in ranked[:SUMMARY_REASONS])
+    rest = ranked[SUMMARY_REASONS:]
+    if rest:
+        shown += f", {len(rest)} more ({sum(count for _, count in rest):,})"
+    return shown
 
 
 def _fail(message: str) -> typer.Exit:
