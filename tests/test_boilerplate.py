@@ -41,3 +41,30 @@ def test_article_sentences_are_not_boilerplate() -> None:
 def test_unknown_language_is_an_error() -> None:
     with pytest.raises(ValueError, match="xyz_Latn"):
         Boilerplate(BoilerplateParams(languages=("xyz_Latn",))).setup()
+
+
+def test_glued_trailer_is_broken_off_and_removed_article_sentence_kept() -> None:
+    text = (
+        "Jalan itu ditutup dua pekan, kata kepala dinas.Ikuti Whatsapp Channel Republikasumber : Antara\n"
+        "Artikel ini sudah lebih dulu tayang di detikjogja. Selengkapnya klik disini.\n"
+        "Warga diminta memakai jalur alternatif. Jadwal selengkapnya diumumkan di sini pekan depan."
+    )
+    batch = run_stages([Boilerplate()], [text])
+    removed = batch.columns["removed_lines"][0]
+    assert [e["reason"] for e in removed] == ["boilerplate:follow", "boilerplate:republished"]
+    assert [e["line"] for e in removed] == [
+        "Ikuti Whatsapp Channel Republikasumber : Antara",
+        "Artikel ini sudah lebih dulu tayang di detikjogja. Selengkapnya klik disini.",
+    ]
+    assert batch.texts[0] == (
+        "Jalan itu ditutup dua pekan, kata kepala dinas.\n"
+        "Warga diminta memakai jalur alternatif. Jadwal selengkapnya diumumkan di sini pekan depan."
+    )
+    assert batch.signals["boilerplate.lines_removed"][0] == 2
+
+
+def test_dry_run_breaks_the_glued_line_but_keeps_the_trailer() -> None:
+    text = "Harga cabai turun pekan ini.Ikuti Whatsapp Channel Republika"
+    batch = run_stages([Boilerplate()], [text], dry_run=True)
+    assert batch.texts[0] == "Harga cabai turun pekan ini.\nIkuti Whatsapp Channel Republika"
+    assert [e["reason"] for e in batch.columns["removed_lines"][0]] == ["boilerplate:follow"]

@@ -4,6 +4,11 @@ Each ``languages/<code>/boilerplate.yaml`` lists ``rules: {reason: regex}``; a l
 stripped, it is at most ``max_line_chars`` long and one rule's pattern matches it whole
 (case-insensitive). Removed lines are recorded with the reason ``boilerplate:<reason>``, so every
 removal can be audited. The stage removes no documents.
+
+Some scrapers glue a site's trailer to the article's last sentence ("...katanya.Ikuti Whatsapp Channel
+Republika"). A file's ``glued: {reason: regex}`` rules match such a trailer at the end of a line, right
+after a sentence's closing punctuation: the stage breaks the line there and removes the trailer as a line
+of its own, with its reason. The article text before it is kept as it was.
 """
 
 from __future__ import annotations
@@ -23,8 +28,13 @@ class BoilerplateParams(StageParams):
     max_line_chars: int = 250
 
 
-def compile_rules(languages: tuple[str, ...]) -> tuple[regex.Pattern, dict[str, str]]:
-    """One alternation of every language's rules, and group name -> reason."""
+#: Where a glued trailer may start: after a sentence's closing punctuation, with or without spaces.
+_AFTER_SENTENCE = r"(?<=[.!?\"”’)])[ \t]*"
+
+
+def compile_rules(languages: tuple[str, ...], section: str = "rules") -> tuple[regex.Pattern, dict[str, str]]:
+    """One alternation of every language's rules of ``section`` (``rules`` or ``glued``), and group name
+    -> reason."""
     alternatives, reasons = [], {}
     for code in languages:
         data = language_resource(code, "boilerplate")
@@ -32,11 +42,11 @@ def compile_rules(languages: tuple[str, ...]) -> tuple[regex.Pattern, dict[str, 
             raise ValueError(
                 f"no boilerplate rules for language {code!r} (languages/{code}/boilerplate.yaml)"
             )
-        for reason, pattern in data["rules"].items():
+        for reason, pattern in (data.get(section) or {}).items():
             group = f"r{len(reasons)}"
             reasons[group] = f"boilerplate:{reason}"
             alternatives.append(f"(?P<{group}>{pattern})")
-    return regex.compile("|".join(alternatives), regex.IGNORECASE), reasons
+    return regex.compile("|".join(alternatives) or r"(?!)", regex.IGNORECASE), reasons
 
 
 @register
@@ -48,25 +58,55 @@ class Boilerplate(Stage):
         return {"lines_removed": pa.int32()}
 
     def setup(self) -> None:
-        _ = self.rules
+        _ = self.rules, self.glued
 
     @cached_property
     def rules(self) -> tuple[regex.Pattern, dict[str, str]]:
         return compile_rules(self.params.languages)
 
-    def line_reasons(self, text: str) -> list[tuple[int, str]]:
-        """``(line index, reason)`` of every boilerplate line of ``text``."""
-        pattern, reasons = self.rules
-        found = []
-        for i, line in enumerate(text.split("\n")):
-            line = line.strip()
-            if not line or len(line) > self.params.max_line_chars:
+    @cached_property
+    def glued(self) -> tuple[regex.Pattern, dict[str, str]]:
+        """Trailers glued to a line's last sentence: matched from after its punctuation to the line end."""
+        pattern, reasons = compile_rules(self.params.languages, "glued")
+        return regex.compile(f"{_AFTER_SENTENCE}(?:{pattern.pattern})[ \t]*$", pattern.flags), reasons
+
+    def line_reasons(self, text: str) -> tuple[str, list[tuple[int, str]]]:
+        """``text`` with glued trailers broken onto lines of their own, and ``(line index, reason)`` of
+        every boilerplate line of it. A line that is boilerplate as a whole stays whole."""
+        glued, glued_reasons = self.glued
+        lines: list[str] = []
+        found: list[tuple[int, str]] = []
+        for line in text.split("\n"):
+            reason = self._whole_line_reason(line)
+            trailer = glued.search(line) if reason is None else None
+            if trailer is not None and line[: trailer.start()].strip():
+                head = line[: trailer.start()]
+                reason = self._whole_line_reason(head)
+                if reason is not None:
+                    found.append((len(lines), reason))
+                lines.append(head)
+                found.append((len(lines), glued_reasons[trailer.lastgroup]))
+                lines.append(line[trailer.start() :].strip())
                 continue
-            match = pattern.fullmatch(line)
-            if match is not None:
-                found.append((i, reasons[match.lastgroup]))
-        return found
+            if reason is not None:
+                found.append((len(lines), reason))
+            lines.append(line)
+        return "\n".join(lines), found
+
+    def _whole_line_reason(self, line: str) -> str | None:
+        pattern, reasons = self.rules
+        stripped = line.strip()
+        if not stripped or len(stripped) > self.params.max_line_chars:
+            return None
+        match = pattern.fullmatch(stripped)
+        return None if match is None else reasons[match.lastgroup]
 
     def measure(self, docs: DocView) -> Measured:
-        removals = [self.line_reasons(text) for text in docs.texts]
-        return Measured(signals={"lines_removed": [len(r) for r in removals]}, line_removals=removals)
+        results = [self.line_reasons(text) for text in docs.texts]
+        texts = [text for text, _ in results]
+        removals = [found for _, found in results]
+        return Measured(
+            signals={"lines_removed": [len(r) for r in removals]},
+            texts=texts if texts != list(docs.texts) else None,
+            line_removals=removals,
+        )
