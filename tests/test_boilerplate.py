@@ -68,3 +68,34 @@ def test_dry_run_breaks_the_glued_line_but_keeps_the_trailer() -> None:
     batch = run_stages([Boilerplate()], [text], dry_run=True)
     assert batch.texts[0] == "Harga cabai turun pekan ini.\nIkuti Whatsapp Channel Republika"
     assert [e["reason"] for e in batch.columns["removed_lines"][0]] == ["boilerplate:follow"]
+
+
+MALAY_BOILERPLATE = [
+    ("Berita berkaitan", "boilerplate:related"),
+    ("[ARTIKEL BERKAITAN] : Harga minyak naik lagi minggu depan", "boilerplate:related"),
+    ("Klik di sini untuk terus membaca", "boilerplate:click_here"),
+    ("Sertai saluran Telegram kami untuk berita terkini", "boilerplate:follow"),
+    ("Dapatkan berita terkini di aplikasi kami", "boilerplate:follow"),
+    ("Gambar hiasan", "boilerplate:photo_credit"),
+    ("Oleh: Ahmad Faizal Ismail", "boilerplate:byline"),
+    ("-- BERNAMA", "boilerplate:outlet_trailer"),
+]
+
+
+@pytest.mark.parametrize(("line", "reason"), MALAY_BOILERPLATE)
+def test_malay_news_furniture_is_removed(line: str, reason: str) -> None:
+    text = f"Kerajaan akan mengumumkan bantuan baharu kepada peniaga kecil minggu ini.\n{line}"
+    removed = run_stages([Boilerplate()], [text]).columns["removed_lines"][0]
+    assert [(e["line"], e["reason"]) for e in removed] == [(line, reason)]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Oleh itu, kerajaan akan menambah peruntukan kepada sekolah luar bandar.",
+        "Berita lain yang menarik perhatian ialah kenaikan harga beras di Sabah.",
+        "Gambar itu tular di media sosial sejak semalam.",
+    ],
+)
+def test_malay_sentences_are_not_boilerplate(line: str) -> None:
+    assert run_stages([Boilerplate()], [line]).columns["removed_lines"][0] in (None, [])
