@@ -27,7 +27,7 @@ eval: $(STAMP)
 	@for script in eval/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py
+	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) out build dist src/*.egg-info
