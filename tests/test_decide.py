@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import basic_pipeline, read_output
+from conftest import article, basic_pipeline, read_output, write_jsonl
 
 from saring.config import parse_pipeline
 from saring.decide import redecide
@@ -44,3 +44,23 @@ def test_stages_without_stored_signals_are_an_error(corpus: list[Path], tmp_path
     other = parse_pipeline("stages:\n  - stage: length\n  - stage: length\n    label: strict\n")
     with pytest.raises(RunError, match=r"no signals \['strict.chars'"):
         redecide(dry, other, str(tmp_path / "x"), log=lambda m: None)
+
+
+def test_redecided_run_counts_the_lines_its_stages_stripped(tmp_path: Path) -> None:
+    texts = [f"{article(i)}\nBaca juga: Berita lain nomor {i}\nADVERTISEMENT" for i in range(6)] + [
+        "Baca juga"
+    ]
+    source = write_jsonl(tmp_path / "in.jsonl", [{"id": str(i), "text": t} for i, t in enumerate(texts)])
+    stages = parse_pipeline("stages:\n  - stage: boilerplate\n  - stage: length\n    min_words: 3\n").stages
+    pipeline = basic_pipeline([source], tmp_path / "dry").model_copy(update={"stages": stages})
+    run_pipeline(pipeline.model_copy(update={"dry_run": True}), log=lambda m: None)
+    same = redecide(tmp_path / "dry", pipeline, str(tmp_path / "same"), log=lambda m: None)
+    real = run_pipeline(
+        pipeline.model_copy(
+            update={"output": pipeline.output.model_copy(update={"path": str(tmp_path / "real")})}
+        ),
+        log=lambda m: None,
+    )
+    counts = {label: dict(s.lines_removed) for label, s in same.stats.stages.items()}
+    assert counts["boilerplate"] == {"boilerplate:baca_juga": 7, "boilerplate:advertisement": 6}
+    assert counts == {label: dict(s.lines_removed) for label, s in real.stats.stages.items()}

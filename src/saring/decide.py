@@ -63,12 +63,16 @@ def _batch(rows: list[dict[str, Any]], types: dict[str, Any], labels: set[str]) 
 def _decide(stages: list[Stage], batch: DocumentBatch, stats: ShardStats) -> None:
     for stage in stages:
         rows = batch.active_rows()
+        stage_stats = stats.stage(stage.label)
+        for row in rows:  # lines the stage stripped from the documents still in at that stage, as in a run
+            for entry in batch.columns["removed_lines"][row] or ():
+                if entry["stage"] == stage.label:
+                    stage_stats.lines_removed[entry["reason"]] += 1
         names = list(stage.signal_schema())
         if not len(rows) or not names:
             continue
         signals = {name: [batch.signals[f"{stage.label}.{name}"][i] for i in rows] for name in names}
         reasons = stage.decide(signals)
-        stage_stats = stats.stage(stage.label)
         stage_stats.docs_in += len(rows)
         for row, reason in zip(rows, reasons, strict=True):
             if reason is None:
