@@ -13,6 +13,7 @@ import orjson
 import pytest
 from conftest import article, basic_pipeline, output_bytes, read_output, write_jsonl
 
+from saring.engine import run as run_module
 from saring.engine import shard as shard_module
 from saring.engine.run import RunError, run_pipeline
 
@@ -69,12 +70,102 @@ def test_dry_run_removes_nothing_and_records_decisions(corpus: list[Path], tmp_p
     assert all("length.words" in r["signals"] for r in kept)
 
 
-def test_finished_run_is_not_overwritten_silently(corpus: list[Path], tmp_path: Path) -> None:
+def test_finished_run_is_not_overwritten_silently(
+    corpus: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "out"
-    run_pipeline(basic_pipeline(corpus, out), log=quiet)
-    with pytest.raises(RunError, match="--overwrite"):
+    first = run_pipeline(basic_pipeline(corpus, out), log=quiet)
+    before = output_bytes(out)
+    # the same run again, with the folder spelled another way: nothing to do, and it says so
+    monkeypatch.chdir(tmp_path)
+    messages: list[str] = []
+    again = run_pipeline(basic_pipeline(corpus, Path("out")), log=messages.append)
+    assert any("nothing to do" in m for m in messages)
+    assert (again.stats.kept, again.stats.removed) == (first.stats.kept, first.stats.removed)
+    assert output_bytes(out) == before
+    other = basic_pipeline(corpus, out, extra="  - stage: length\n    label: strict\n    min_words: 50\n")
+    with pytest.raises(RunError, match=r"finished run with a different configuration.*--overwrite"):
+        run_pipeline(other, log=quiet)
+    run_pipeline(other, overwrite=True, log=quiet)
+    assert output_bytes(out) != before
+
+
+def test_a_kill_while_the_outputs_are_finalized_is_resumed(
+    corpus: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reference = tmp_path / "reference"
+    run_pipeline(basic_pipeline(corpus, reference), log=quiet)
+    out = tmp_path / "out"
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt("killed while writing the dataset card")
+
+    monkeypatch.setattr(run_module, "write_dataset_card", killed)
+    with pytest.raises(KeyboardInterrupt):
         run_pipeline(basic_pipeline(corpus, out), log=quiet)
-    run_pipeline(basic_pipeline(corpus, out), overwrite=True, log=quiet)
+    assert (out / "manifest.json").exists() and (out / "_work" / "run.json").exists()
+    monkeypatch.undo()
+    messages: list[str] = []
+    run_pipeline(basic_pipeline(corpus, out), log=messages.append)
+    assert any("resuming" in m for m in messages)
+    assert output_bytes(out) == output_bytes(reference) and not (out / "_work").exists()
+    assert (out / "README.md").exists() and (out / "report.html").exists()
+
+
+def test_an_interrupted_run_is_not_resumed_by_other_code(
+    corpus: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    monkeypatch.setattr(shard_module.ShardWorker, "run", _crash)
+    with pytest.raises(KeyboardInterrupt):
+        run_pipeline(basic_pipeline(corpus, out), log=quiet)
+    monkeypatch.undo()
+    monkeypatch.setattr(run_module, "_code_digest", lambda: "another version of saring")
+    with pytest.raises(RunError, match="interrupted run with a different configuration, input or saring"):
+        run_pipeline(basic_pipeline(corpus, out), log=quiet)
+
+
+def _crash(*args: object) -> None:
+    raise KeyboardInterrupt("simulated crash")
+
+
+def test_one_run_at_a_time_in_an_output_folder(corpus: list[Path], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with run_module._exclusive(out, str(out)), pytest.raises(RunError, match="another saring run is writing"):
+        run_pipeline(basic_pipeline(corpus, out), log=quiet)
+    assert run_pipeline(basic_pipeline(corpus, out), log=quiet).stats.balanced
+
+
+def test_pool_workers_end_with_a_killed_parent(tmp_path: Path) -> None:
+    script = (
+        "import os, sys, time\n"
+        "from saring.core.processes import worker_pool\n"
+        "if __name__ == '__main__':\n"
+        "    pool = worker_pool(1)\n"
+        "    print(pool.submit(os.getpid).result(), flush=True)\n"
+        "    pool.submit(time.sleep, 60)\n"
+        "    time.sleep(60)\n"
+    )
+    (tmp_path / "parent.py").write_text(script)
+    command = [sys.executable, str(tmp_path / "parent.py")]
+    parent = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    worker = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _running(worker):
+        time.sleep(0.1)
+    assert not _running(worker)
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie waiting for its new parent to reap it is not)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status
 
 
 def test_resume_after_a_crash_gives_the_same_output(

@@ -160,7 +160,9 @@ def run(
     engine: Annotated[str | None, typer.Option(help="local or ray")] = None,
     address: Annotated[str | None, typer.Option(help="Ray cluster address")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="remove nothing; record every decision")] = False,
-    overwrite: Annotated[bool, typer.Option(help="replace a finished run in the output folder")] = False,
+    overwrite: Annotated[
+        bool, typer.Option(help="start over, replacing the finished or different run the output folder holds")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
 ) -> None:
     """Run a pipeline (resumes an interrupted run in the same output folder)."""
@@ -194,6 +196,9 @@ def _run_and_summarize(configure: Callable[[], Pipeline], overwrite: bool, quiet
             )
     except (ConfigError, RunError) as error:
         raise _fail(str(error)) from None
+    except KeyboardInterrupt:
+        console.print("interrupted: run the same command again to resume where it stopped", highlight=False)
+        raise typer.Exit(130) from None
     _summary(result)
 
 

@@ -110,7 +110,7 @@ def redecide(
     store = OutputStore(output)
     if store.exists("manifest.json") and not overwrite:
         raise RunError(f"{store.display()} holds a finished run; pass --overwrite or choose another --output")
-    for name in [*KINDS, "stats.json", "manifest.json", "report.html", "README.md"]:
+    for name in ["manifest.json", *KINDS, "stats.json", "report.html", "README.md"]:  # manifest first
         store.remove(name)
     labels = {stage.label for stage in stages}
     stats = ShardStats()

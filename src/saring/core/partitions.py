@@ -17,13 +17,13 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+
+from saring.core.processes import worker_pool
 
 MAX_PARTITIONS = 256  # files open at once while spilling
 
@@ -153,9 +153,7 @@ class LocalPartitionPool:
     def map(self, function: Callable[..., Any], arguments: Sequence[tuple]) -> list[Any]:
         if self.workers <= 1 or len(arguments) <= 1:
             return [function(*args) for args in arguments]
-        with ProcessPoolExecutor(
-            max_workers=min(self.workers, len(arguments)), mp_context=get_context("spawn")
-        ) as pool:
+        with worker_pool(min(self.workers, len(arguments))) as pool:
             return list(pool.map(function, *zip(*arguments, strict=True)))
 
 

@@ -8,7 +8,6 @@ and write their files, so the blocks of one big input file spread over all worke
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 from saring.config import Pipeline
 from saring.core.accounting import ShardStats
 from saring.core.partitions import LocalPartitionPool
+from saring.core.processes import worker_pool
 from saring.core.stage import CorpusStage
 from saring.engine.errors import RunError
 from saring.engine.shard import (
@@ -76,12 +76,8 @@ class LocalExecutor:
                     f"setting up the pipeline's stages failed: {type(error).__name__}: {error}"
                 ) from error
             return
-        self._pool = ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_init_process,
-            initargs=(pipeline.model_dump_json(), str(work_root), output_url),
-        )
+        setup = (pipeline.model_dump_json(), str(work_root), output_url)
+        self._pool = worker_pool(workers, _init_process, setup)
 
     def _jobs(self, phase: int, shards: list[Shard], tally: ShardTally) -> Iterator[Block | tuple[int, int]]:
         """The blocks to process, shard after shard; a shard's read summary goes to ``tally`` once

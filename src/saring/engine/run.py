@@ -2,7 +2,10 @@
 
 The orchestration is the same for every engine; an engine only decides where shard work runs
 (:class:`Executor`). Finished work is marked atomically, so a killed run restarted with the same
-configuration continues where it stopped and produces the same bytes as an uninterrupted run.
+configuration, inputs and saring code continues where it stopped and produces the same bytes as an
+uninterrupted run. The work folder's ``run.json`` says a run is in progress: it is deleted only after
+every output file (stats, manifest, dataset card, report) is written, so a kill during those last steps
+is resumed too. One run at a time holds an output folder (an advisory lock on it).
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Protocol
@@ -78,9 +83,18 @@ def resolve_workers(requested: int) -> int:
     return requested or os.cpu_count() or 1
 
 
-def _fingerprint(pipeline: Pipeline, shards: list[Shard]) -> str:
-    """What makes two runs the same run (worker count and engine do not change the output)."""
-    config = pipeline.model_dump(mode="json", exclude={"engine": {"workers", "kind", "address", "work_dir"}})
+def _fingerprint(pipeline: Pipeline, shards: list[Shard], store: OutputStore) -> str:
+    """What makes two runs the same run: the configuration (worker count and engine do not change the
+    output; paths count as resolved, however they were spelled), the input files' sizes and times, and
+    saring's own code and resources."""
+    config = pipeline.model_dump(
+        mode="json",
+        exclude={
+            "engine": {"workers", "kind", "address", "work_dir"},
+            "inputs": {"__all__": {"path"}},
+            "output": {"path"},
+        },
+    )
     listing = []
     for shard in shards:
         try:
@@ -88,7 +102,21 @@ def _fingerprint(pipeline: Pipeline, shards: list[Shard]) -> str:
             listing.append([shard.path, info.get("size"), str(info.get("mtime", info.get("created", "")))])
         except (OSError, ValueError):
             listing.append([shard.path, None, None])
-    return xxhash.xxh128(orjson.dumps([config, listing], option=orjson.OPT_SORT_KEYS)).hexdigest()
+    identity = [config, listing, store.display(), _code_digest()]
+    return xxhash.xxh128(orjson.dumps(identity, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+@cache
+def _code_digest() -> str:
+    """xxh128 of the files of the saring package (code and packaged models and resources, 4 MB): a
+    resumed run must not mix parts written by two versions of them."""
+    package = Path(__file__).resolve().parents[1]
+    digest = xxhash.xxh128()
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _versions() -> dict[str, str]:
@@ -110,26 +138,59 @@ def _work_root(store: OutputStore, fingerprint: str, configured: str | None) -> 
     return Path(tempfile.gettempdir()) / f"saring-work-{fingerprint[:16]}"
 
 
-def _prepare_output(store: OutputStore, work: Path, fingerprint: str, overwrite: bool) -> bool:
-    """Check the output folder; returns True when resuming an interrupted run."""
-    finished = store.exists("manifest.json")
+@contextmanager
+def _exclusive(folder: Path, display: str) -> Iterator[None]:
+    """Hold an advisory lock on ``folder`` (created if missing), or fail at once if another run holds it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock
+        yield
+        return
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunError(
+                f"another saring run is writing {display}; wait for it to end or choose another --output"
+            ) from None
+        yield
+    finally:
+        os.close(handle)
+
+
+def _prepare_output(store: OutputStore, work: Path, fingerprint: str, overwrite: bool) -> str:
+    """Check the output folder: ``"new"``, ``"resume"`` (an interrupted run of the same fingerprint) or
+    ``"finished"`` (this very run is done there already)."""
     run_file = work / "run.json"
-    resuming = run_file.exists() and orjson.loads(run_file.read_bytes()).get("fingerprint") == fingerprint
-    if (finished or (run_file.exists() and not resuming)) and not overwrite:
-        what = "a finished run" if finished else "an interrupted run with a different configuration or input"
-        raise RunError(f"{store.display()} holds {what}; pass --overwrite or choose another --output")
-    if overwrite and (finished or not resuming):
-        for name in [*KINDS, "stats.json", "manifest.json", "report.html", "README.md"]:
+    in_progress = run_file.exists()
+    resuming = in_progress and orjson.loads(run_file.read_bytes()).get("fingerprint") == fingerprint
+    finished = store.exists("manifest.json") and not in_progress
+    if finished and not overwrite:
+        if store.read_json("manifest.json").get("fingerprint") == fingerprint:
+            shutil.rmtree(work, ignore_errors=True)  # what a clean-up cut short left
+            return "finished"
+        raise RunError(
+            f"{store.display()} holds a finished run with a different configuration, input or saring "
+            "version; pass --overwrite or choose another --output"
+        )
+    if in_progress and not resuming and not overwrite:
+        raise RunError(
+            f"{store.display()} holds an interrupted run with a different configuration, input or saring "
+            "version; pass --overwrite or choose another --output"
+        )
+    if overwrite and not resuming:
+        for name in ["manifest.json", *KINDS, "stats.json", "report.html", "README.md"]:  # manifest first
             store.remove(name)
         shutil.rmtree(work, ignore_errors=True)
-        resuming = False
     for kind in KINDS:  # parts a killed worker left half-written
         for name in store.list(kind):
             if ".tmp-" in name:
                 store.remove(f"{kind}/{name}")
     work.mkdir(parents=True, exist_ok=True)
     run_file.write_bytes(orjson.dumps({"fingerprint": fingerprint}))
-    return resuming
+    return "resume" if resuming else "new"
 
 
 def run_pipeline(
@@ -147,76 +208,89 @@ def run_pipeline(
         raise RunError("no inputs: give --input PATH or an 'inputs:' list in the pipeline file")
     shards = plan_shards(pipeline.inputs)
     store = OutputStore(pipeline.output.path)
-    fingerprint = _fingerprint(pipeline, shards)
+    fingerprint = _fingerprint(pipeline, shards, store)
     work = _work_root(store, fingerprint, pipeline.engine.work_dir)
-    if _prepare_output(store, work, fingerprint, overwrite):
-        log(f"resuming the interrupted run in {store.display()}")
-    layout = WorkLayout(work)
-    segments = split_segments(pipeline.build_stages())
-    workers = resolve_workers(pipeline.engine.workers)
-    if executor_factory is None:
-        executor_factory = _executor_factory(pipeline.engine.kind)
-    executor = executor_factory(pipeline, work, store.url, workers, on_progress)
-    total_bytes = sum(_size(shard.path) for shard in shards)
-    docs_seen = 0
-    try:
-        for phase, segment in enumerate(segments):
-            if segment.corpus is not None:
-                _plan(executor, segment.corpus, layout, phase, workers)
-            todo = [s for s in shards if not layout.marker(phase, s.index).exists()]
-            on_phase(PhaseEvent(phase, len(segments), len(todo), total_bytes if phase == 0 else 0, docs_seen))
-            for _shard, _stats in executor.map(phase, todo):
-                pass
-            if phase == 0:
-                docs_seen = _merge(layout, 0, shards).documents_in
-    finally:
-        executor.close()
-    totals = ShardStats()
-    for phase in range(len(segments)):
-        totals.merge(_merge(layout, phase, shards))
-    if not totals.balanced:
-        raise RunError(f"accounting mismatch (a bug): {totals.balance_line()}")
-    seconds = time.perf_counter() - started
-    result = RunResult(store.display(), totals, seconds, workers)
-    summary = totals.to_dict()
-    summary["run"] = {
-        "seconds": round(seconds, 3),
-        "workers": workers,
-        "engine": pipeline.engine.kind,
-        "dry_run": pipeline.dry_run,
-        "docs_per_second": round(result.docs_per_second, 1),
-        "mb_per_second": round(result.mb_per_second, 3),
-        **executor.facts(),
-    }
-    plans = {
-        segment.corpus.label: orjson.loads(path.read_bytes())
-        for phase, segment in enumerate(segments)
-        if segment.corpus is not None and (path := layout.plan_dir(phase) / "plan.json").exists()
-    }
-    if plans:  # what corpus stages decided globally (e.g. banding and its error probabilities)
-        summary["plans"] = plans
-    store.write_json("stats.json", summary)
-    store.write_json(
-        "manifest.json",
-        {
-            "fingerprint": fingerprint,
-            "versions": _versions(),
-            "pipeline": pipeline.model_dump(mode="json"),
-            "inputs": [{"path": s.path, "format": s.format, **totals.inputs.get(s.path, {})} for s in shards],
-            "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        },
-    )
-    write_dataset_card(
-        store,
-        signal_types([stage for segment in segments for stage in segment.all_stages]),
-        f"# saring output\n\n{totals.balance_line()}\n\nSee stats.json, manifest.json and report.html.",
-    )
-    shutil.rmtree(work, ignore_errors=True)
-    if pipeline.output.report and store.local:
-        from saring.report import write_report
+    with _exclusive(Path(store.root) if store.local else work, store.display()):
+        state = _prepare_output(store, work, fingerprint, overwrite)
+        if state == "finished":
+            log(f"{store.display()} holds this run, finished: nothing to do (--overwrite runs it again)")
+            summary = store.read_json("stats.json")
+            facts = summary.get("run", {})
+            seconds, workers = facts.get("seconds", 0.0), facts.get("workers", 0)
+            return RunResult(store.display(), ShardStats.from_dict(summary), seconds, workers)
+        if state == "resume":
+            log(f"resuming the interrupted run in {store.display()}")
+        layout = WorkLayout(work)
+        segments = split_segments(pipeline.build_stages())
+        workers = resolve_workers(pipeline.engine.workers)
+        if executor_factory is None:
+            executor_factory = _executor_factory(pipeline.engine.kind)
+        executor = executor_factory(pipeline, work, store.url, workers, on_progress)
+        total_bytes = sum(_size(shard.path) for shard in shards)
+        docs_seen = 0
+        try:
+            for phase, segment in enumerate(segments):
+                if segment.corpus is not None:
+                    _plan(executor, segment.corpus, layout, phase, workers)
+                todo = [s for s in shards if not layout.marker(phase, s.index).exists()]
+                on_phase(
+                    PhaseEvent(phase, len(segments), len(todo), total_bytes if phase == 0 else 0, docs_seen)
+                )
+                for _shard, _stats in executor.map(phase, todo):
+                    pass
+                if phase == 0:
+                    docs_seen = _merge(layout, 0, shards).documents_in
+        finally:
+            executor.close()
+        totals = ShardStats()
+        for phase in range(len(segments)):
+            totals.merge(_merge(layout, phase, shards))
+        if not totals.balanced:
+            raise RunError(f"accounting mismatch (a bug): {totals.balance_line()}")
+        seconds = time.perf_counter() - started
+        result = RunResult(store.display(), totals, seconds, workers)
+        summary = totals.to_dict()
+        summary["run"] = {
+            "seconds": round(seconds, 3),
+            "workers": workers,
+            "engine": pipeline.engine.kind,
+            "dry_run": pipeline.dry_run,
+            "docs_per_second": round(result.docs_per_second, 1),
+            "mb_per_second": round(result.mb_per_second, 3),
+            **executor.facts(),
+        }
+        plans = {
+            segment.corpus.label: orjson.loads(path.read_bytes())
+            for phase, segment in enumerate(segments)
+            if segment.corpus is not None and (path := layout.plan_dir(phase) / "plan.json").exists()
+        }
+        if plans:  # what corpus stages decided globally (e.g. banding and its error probabilities)
+            summary["plans"] = plans
+        store.write_json("stats.json", summary)
+        store.write_json(
+            "manifest.json",
+            {
+                "fingerprint": fingerprint,
+                "versions": _versions(),
+                "pipeline": pipeline.model_dump(mode="json"),
+                "inputs": [
+                    {"path": s.path, "format": s.format, **totals.inputs.get(s.path, {})} for s in shards
+                ],
+                "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            },
+        )
+        write_dataset_card(
+            store,
+            signal_types([stage for segment in segments for stage in segment.all_stages]),
+            f"# saring output\n\n{totals.balance_line()}\n\nSee stats.json, manifest.json and report.html.",
+        )
+        if pipeline.output.report and store.local:
+            from saring.report import write_report
 
-        write_report(store.root)
-    return result
+            write_report(store.root)
+        (work / "run.json").unlink()  # the run is finished from here on
+        shutil.rmtree(work, ignore_errors=True)
+        return result
 
 
 def _size(path: str) -> int:

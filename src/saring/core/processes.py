@@ -1,0 +1,41 @@
+"""Worker processes that end with the process that started them, so a killed run leaves none behind."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from typing import Any
+
+
+def follow_parent(interval: float = 0.5) -> None:
+    """Exit this process within ``interval`` seconds once its parent is gone (it is then adopted by
+    another process, so its parent id changes). Runs as a pool's worker initializer."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="saring-follow-parent", daemon=True).start()
+
+
+def worker_pool(workers: int, initializer: Any = None, initargs: tuple = ()) -> ProcessPoolExecutor:
+    """A pool of ``workers`` spawned processes that follow this one (see :func:`follow_parent`), each
+    then running ``initializer(*initargs)``."""
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=get_context("spawn"),
+        initializer=_initialize,
+        initargs=(initializer, initargs),
+    )
+
+
+def _initialize(initializer: Any, initargs: tuple) -> None:
+    follow_parent()
+    if initializer is not None:
+        initializer(*initargs)
