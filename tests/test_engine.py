@@ -109,7 +109,8 @@ def test_a_kill_while_the_outputs_are_finalized_is_resumed(
     run_pipeline(basic_pipeline(corpus, out), log=messages.append)
     assert any("resuming" in m for m in messages)
     assert output_bytes(out) == output_bytes(reference) and not (out / "_work").exists()
-    assert (out / "README.md").exists() and (out / "report.html").exists()
+    assert (out / "README.md").exists() and "last of 2 attempts" in (out / "report.html").read_text()
+    assert orjson.loads((out / "stats.json").read_bytes())["run"]["attempts"] == 2
 
 
 def test_an_interrupted_run_is_not_resumed_by_other_code(

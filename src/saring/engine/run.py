@@ -165,7 +165,8 @@ def _prepare_output(store: OutputStore, work: Path, fingerprint: str, overwrite:
     ``"finished"`` (this very run is done there already)."""
     run_file = work / "run.json"
     in_progress = run_file.exists()
-    resuming = in_progress and orjson.loads(run_file.read_bytes()).get("fingerprint") == fingerprint
+    previous = orjson.loads(run_file.read_bytes()) if in_progress else {}
+    resuming = previous.get("fingerprint") == fingerprint
     finished = store.exists("manifest.json") and not in_progress
     if finished and not overwrite:
         if store.read_json("manifest.json").get("fingerprint") == fingerprint:
@@ -189,7 +190,8 @@ def _prepare_output(store: OutputStore, work: Path, fingerprint: str, overwrite:
             if ".tmp-" in name:
                 store.remove(f"{kind}/{name}")
     work.mkdir(parents=True, exist_ok=True)
-    run_file.write_bytes(orjson.dumps({"fingerprint": fingerprint}))
+    attempts = previous.get("attempts", 1) + 1 if resuming else 1
+    run_file.write_bytes(orjson.dumps({"fingerprint": fingerprint, "attempts": attempts}))
     return "resume" if resuming else "new"
 
 
@@ -251,7 +253,8 @@ def run_pipeline(
         result = RunResult(store.display(), totals, seconds, workers)
         summary = totals.to_dict()
         summary["run"] = {
-            "seconds": round(seconds, 3),
+            "seconds": round(seconds, 3),  # of the last attempt, when the run was resumed
+            "attempts": orjson.loads((work / "run.json").read_bytes())["attempts"],
             "workers": workers,
             "engine": pipeline.engine.kind,
             "dry_run": pipeline.dry_run,

@@ -118,6 +118,7 @@ def overview(data: RunData) -> Section:
         el("span", "balanced" if balanced else "MISMATCH", class_="ok" if balanced else "bad"),
         class_="balance",
     )
+    attempts = run.get("attempts", 1)
     figures = [
         ("documents in", fmt_count(total_in)),
         ("kept", f"{docs.get('kept', 0):,} ({_share(docs.get('kept', 0), total_in)})"),
@@ -130,7 +131,7 @@ def overview(data: RunData) -> Section:
         ),
         ("input files", fmt_count(len(data.stats.get("inputs", {})))),
         (
-            "run time",
+            "run time" if attempts == 1 else f"run time of the last of {attempts} attempts",
             f"{run.get('seconds', 0):,.1f} s ({run.get('engine', '?')}, workers: {run.get('workers', '?')})",
         ),
         (
