@@ -200,6 +200,18 @@ def gen_card(rng: random.Random) -> str:
             return _format_card(digits, rng)
 
 
+#: Account-number lengths of banks of the region (BCA, BNI, BSI: 10; Mandiri, CIMB Niaga: 13; BRI: 15;
+#: Maybank: 12) and how they are written. The first digit is never 0 (phone), 4, 3 or 5 (card networks).
+ACCOUNT_LENGTHS = [10, 10, 10, 12, 13, 13, 15]
+
+
+def gen_bank_account(rng: random.Random) -> str:
+    digits = rng.choice("126789") + _digits(rng.choice(ACCOUNT_LENGTHS) - 1, rng)
+    if len(digits) == 15 and rng.random() < 0.5:  # BRI: 0000-00-000000-00-0
+        return _group(digits, [4, 2, 6, 2], "-")
+    return digits if rng.random() < 0.7 else _group(digits, [3, 3, 4], rng.choice([" ", "-", "."]))
+
+
 def gen_ip(rng: random.Random) -> str:
     while True:
         if rng.random() < 0.75:
@@ -256,6 +268,10 @@ def lookalike(rng: random.Random) -> str:
         lambda: f"logo@{rng.randint(2, 3)}x.png",
         lambda: f"{rng.choice(FIRST)}@localhost",
         lambda: f"{rng.randint(1, 99)}.{rng.randint(0, 9)}%",
+        lambda: f"rekening senilai Rp {rng.randint(1, 999)}.{rng.randint(100, 999)}.{rng.randint(100, 999)}",
+        lambda: f"{rng.randint(1, 99)}.{rng.randint(100, 999)}.{rng.randint(100, 999)} rekening baru",
+        lambda: f"rekening per {rng.randint(1, 28):02d}-{rng.randint(1, 12):02d}-{rng.randint(1990, 2026)}",
+        lambda: f"no rek {_digits(rng.randint(4, 6), rng)}",
     ]
     return rng.choice(makers)()
 
@@ -269,10 +285,19 @@ CARRIERS = {
     "npwp": ["NPWP {}", "{}", "NPWP: {}", "nomor pokok wajib pajak {}"],
     "card": ["kartu kredit {}", "nomor kartu {}", "{}", "card {}"],
     "ip": ["IP {}", "alamat IP {}", "dari {}", "{}"],
+    "bank_account": [
+        "no rek BCA {}",
+        "rekening {}",
+        "transfer ke BRI {}",
+        "norek: {}",
+        "akaun Maybank {}",
+        "a/c {}",
+        "rekening Bank Mandiri {} a.n. pemilik",
+    ],
     None: ["{}", "nomor {}", "({})", "yaitu {}"],
 }
 GENERATORS = {"email": gen_email, "phone": gen_phone, "nik": gen_nik, "npwp": gen_npwp, "card": gen_card,
-              "ip": gen_ip}  # fmt: skip
+              "ip": gen_ip, "bank_account": gen_bank_account}  # fmt: skip
 
 
 def make_example(sentence: str, values: list[Value], rng: random.Random) -> tuple[str, list[tuple]]:

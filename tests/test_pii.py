@@ -97,6 +97,34 @@ def test_leaves_look_alikes(stage: Pii, look_alike: str) -> None:
     assert stage.redact(text) == (text, [])
 
 
+@pytest.mark.parametrize(
+    ("text", "account"),
+    [
+        ("Transfer ke rekening BCA 7391024856 a.n. Budi.", "7391024856"),
+        ("Rek BRI 0023-01-012345-50-3 atas nama Siti.", "0023-01-012345-50-3"),
+        ("Sumbangan boleh disalurkan ke akaun Maybank 1122 3344 5566 sekarang.", "1122 3344 5566"),
+        ("Kirim ke BRI 6256785551761 sebelum jam 12.", "6256785551761"),  # not a +62 phone number
+    ],
+)
+def test_bank_accounts_after_an_account_word_or_a_bank(stage: Pii, text: str, account: str) -> None:
+    assert found(stage, text) == [("bank_account", account)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Bank Mandiri mencatat laba Rp 12.345.678 juta, naik dari 11.234.567 juta.",
+        "Jumlah rekening baru mencapai 12.345.678 rekening pada 2024.",
+        "Rekening itu dibuka pada 12-05-2023 di cabang Jakarta.",
+        "Usaha mandiri 73910248 sudah terdaftar.",  # "mandiri" alone is a word, not the bank
+        "Nomor rekening virtual 7391024856123 berlaku 24 jam.",  # a payment code
+        "Saldo rekening BCA Rp 73910248 per hari ini.",
+    ],
+)
+def test_numbers_near_banks_that_are_no_accounts(stage: Pii, text: str) -> None:
+    assert stage.redact(text) == (text, [])
+
+
 def test_context_decides_unformatted_npwp_and_card_versus_nik(stage: Pii) -> None:
     assert found(stage, "NPWP: 013121660091000") == [("npwp", "013121660091000")]
     assert found(stage, "tercatat 013121660091000") == []
@@ -122,7 +150,7 @@ def _outside(text: str, spans: list[str]) -> list[str]:
 
 
 def test_nothing_outside_the_spans_changes(stage: Pii) -> None:
-    token = regex.compile(r"<(?:EMAIL|PHONE|NIK|NPWP|CARD|IP)>")
+    token = regex.compile(r"<(?:EMAIL|PHONE|NIK|NPWP|CARD|IP|BANK_ACCOUNT)>")
     for case in CASES:
         redacted, _ = stage.redact(case["text"])
         assert token.split(redacted) == _outside(case["text"], [value for _, value in case["pii"]])

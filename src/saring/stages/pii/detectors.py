@@ -3,7 +3,9 @@
 A candidate becomes a finding only when its validator accepts it: phone numbers by ``phonenumbers``
 metadata, NIK by region code and birth date (``stdnum.id.nik``), NPWP by its check digit
 (``stdnum.id.npwp``), cards by Luhn and network prefix/length, IP addresses by ``ipaddress``, e-mail
-domains by the IANA top-level-domain list. Each finding carries a normalized value (E.164 phone,
+domains by the IANA top-level-domain list. Bank account numbers have no public check digit: an 8-16
+digit number counts as one only after an account word or a bank's name ("no. rek BCA", "akaun Maybank")
+and when it is no amount, date or other kind of number. Each finding carries a normalized value (E.164 phone,
 digits, lower-case e-mail, compressed IP) so a keyed hash maps one value to one token whatever its
 formatting.
 """
@@ -22,9 +24,11 @@ from stdnum.id import npwp as stdnum_npwp
 
 from saring.stages.pii.context import card_networks, context, top_level_domains
 
-KINDS = ("email", "phone", "nik", "npwp", "card", "ip")
+KINDS = ("email", "phone", "nik", "npwp", "card", "ip", "bank_account")
 #: Which kind wins when two findings cover the same span (earlier wins).
-PRIORITY = {kind: rank for rank, kind in enumerate(("email", "ip", "npwp", "nik", "card", "phone"))}
+PRIORITY = {
+    kind: rank for rank, kind in enumerate(("email", "ip", "npwp", "nik", "card", "phone", "bank_account"))
+}
 
 # Anchors: every finding contains one. A long digit run (7+ digits joined by short separators, which
 # covers every phone/NIK/NPWP/card writing) or a dotted quad, an "@" or "[at]", or "hex:hex:". A
@@ -85,6 +89,14 @@ CARD = regex.compile(
     {_NOT_BEFORE_NUMBER}""",
     regex.X,
 )
+# Bank account numbers: groups of 3-5 digits joined by single spaces (the last may be shorter), or digits
+# joined by "." or "-" ("0023-01-012345-50-3").
+BANK_ACCOUNT = regex.compile(
+    rf"{_NOT_AFTER_NUMBER}(?:[0-9]{{3,5}}(?: [0-9]{{3,5}}){{0,3}} [0-9]{{2,5}}"
+    rf"|[0-9]{{2,}}(?:[.\-][0-9]+){{0,5}}){_NOT_BEFORE_NUMBER}"
+)
+#: Digits of the account numbers of the region's banks (BCA and BNI 10, Mandiri 13, BRI 15, ...).
+_ACCOUNT_DIGITS = range(8, 17)
 # Phone numbers: an optional "+"/"00"/"(+62)" prefix, then digit groups joined by single separators,
 # "(0)" or a parenthesized area code; the run is taken whole (not followed by more digits).
 PHONE = regex.compile(
@@ -139,6 +151,7 @@ class Detectors:
     """All detectors, configured once per stage."""
 
     def __init__(self, kinds: tuple[str, ...], phone_regions: tuple[str, ...], ip_scope: str) -> None:
+        self.kinds = kinds
         self.phone_regions = phone_regions
         self.ip_scope = ip_scope
         self.context = context()
@@ -152,6 +165,7 @@ class Detectors:
             "npwp": [("number", NPWP, single(self._npwp))],
             "card": [("number", CARD, single(self._card))],
             "ip": [("number", IPV4, single(self._ip)), ("colon", IPV6, single(self._ip))],
+            "bank_account": [("number", BANK_ACCOUNT, single(self._bank_account))],
         }
         self.scanners = [scanner for kind in kinds for scanner in scanners[kind]]
         self.families = sorted({family for family, _, _ in self.scanners})
@@ -255,6 +269,20 @@ class Detectors:
         digits = _digits(m.group())
         return Finding(m.start(), m.end(), "card", digits) if self._is_card(digits) else None
 
+    def _bank_account(self, text: str, m: regex.Match) -> Finding | None:
+        raw, digits = m.group(), _digits(m.group())
+        if len(digits) not in _ACCOUNT_DIGITS or len(set(digits)) == 1:
+            return None
+        if _NOT_PHONE.fullmatch(raw) or _AMOUNTS.fullmatch(raw):
+            return None  # a date, a dotted quad, an NPWP, an amount with thousands separators
+        if not self.context.has_near("bank_account", text, m.start()):
+            return None
+        if self.context.has_near("payment_code", text, m.start()):
+            return None  # a virtual account: a payment's code, not a person's account
+        if self.context.has_directly_before("currency", text, m.start()):
+            return None
+        return Finding(m.start(), m.end(), "bank_account", digits)
+
     def _phones(self, text: str, m: regex.Match) -> list[Finding]:
         """The run as one number or, failing that, as several numbers separated by spaces."""
         whole = self._phone(text, m.start(), m.end())
@@ -283,6 +311,12 @@ class Detectors:
         if self.context.has_directly_before("currency", text, start):
             return None
         international = raw.lstrip("( ").startswith("+") or raw.startswith("00")
+        if (
+            not international
+            and "bank_account" in self.kinds
+            and self.context.has_directly_before("bank_account", text, start)
+        ):
+            return None  # "BRI 6256785551761": the account detector reads it
         digits = _digits(_TRUNK_ZERO.sub("", raw))
         if raw.startswith("00"):
             digits = digits[2:]
