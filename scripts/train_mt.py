@@ -27,7 +27,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 from saring.resources import resource_path
-from saring.stages.mt.features import Abstraction, StyleHasher, split_sentences, tokenize
+from saring.stages.mt.features import Abstraction, StyleHasher, sentence_norms, split_sentences, tokenize
 from saring.stages.mt.model import MIN_TOKENS, MtModel
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -114,8 +114,7 @@ def indonesian_examples() -> list[Example]:
 def style_matrix(texts: Sequence[str], hasher: StyleHasher) -> sp.csr_matrix:
     """Binary hashed n-gram features, L2-normalised per sentence (as MtModel scores them)."""
     sentence_of, buckets = hasher.rows([tokenize(t) for t in texts])
-    per_sentence = np.bincount(sentence_of, minlength=len(texts))
-    values = 1 / np.sqrt(np.maximum(per_sentence, 1))[sentence_of]
+    values = sentence_norms(sentence_of, len(texts))[sentence_of]
     return sp.csr_matrix((values, (sentence_of, buckets)), shape=(len(texts), hasher.dim))
 
 

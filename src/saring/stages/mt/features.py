@@ -100,6 +100,12 @@ class StyleHasher:
         return pairs // self.dim, pairs % self.dim
 
 
+def sentence_norms(sentence_of: np.ndarray, count: int) -> np.ndarray:
+    """Per sentence, 1 / sqrt(its number of distinct buckets): the L2 norm of its binary feature row, by
+    which training divides the row and scoring divides the summed weights."""
+    return 1.0 / np.sqrt(np.maximum(np.bincount(sentence_of, minlength=count), 1))
+
+
 def _symbol_hash(symbol: str) -> int:
     return xxhash.xxh64_intdigest(symbol.encode("utf-8", "surrogatepass"))
 

@@ -21,7 +21,7 @@ import numpy as np
 import regex
 
 from saring.resources import load_yaml, wordfreq_zipf
-from saring.stages.mt.features import Abstraction, StyleHasher, memo_lookup, tokenize
+from saring.stages.mt.features import Abstraction, StyleHasher, memo_lookup, sentence_norms, tokenize
 
 MIN_TOKENS = 5
 
@@ -97,8 +97,7 @@ class MtModel:
         sentence_of, buckets = self.hasher.rows(tokens)
         count = len(sentences)
         sums = np.bincount(sentence_of, weights=self.weights[buckets], minlength=count)
-        grams = np.bincount(sentence_of, minlength=count)
-        logits = sums / np.sqrt(np.maximum(grams, 1)) + self.bias
+        logits = sums * sentence_norms(sentence_of, count) + self.bias
         english = self.english.shares(tokens)
         calque = np.array(
             [
