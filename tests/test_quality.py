@@ -315,3 +315,26 @@ def test_chinese_is_counted_per_character_and_kept_by_its_preset() -> None:
     assert kept.signals["quality.word_count"][0] > 100  # one word per Han character, not one per sentence
     default = run_stages([Quality(QualityParams(preset="und"))], [CHINESE_NEWS])
     assert default.columns["removed_reason"] == ["gopher_quality:mean_word_length"]
+
+
+def test_lorem_ipsum_filler_is_removed_in_any_language_and_real_latin_kept() -> None:
+    filler = (
+        "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore "
+        "et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation ullamco laboris nisi ut "
+        "aliquip ex ea commodo consequat. Duis aute irure dolor in reprehenderit in voluptate velit esse "
+        "cillum dolore eu fugiat nulla pariatur. Excepteur sint occaecat cupidatat non proident, sunt in "
+        "culpa qui officia deserunt mollit anim id est laborum."
+    )
+    article = fixture("good_ind.txt")
+    latin = (
+        "Gallia est omnis divisa in partes tres, quarum unam incolunt Belgae, aliam Aquitani, tertiam qui "
+        "ipsorum lingua Celtae, nostra Galli appellantur. Hi omnes lingua, institutis, legibus inter se "
+        "differunt. Gallos ab Aquitanis Garumna flumen, a Belgis Matrona et Sequana dividit. Horum omnium "
+        "fortissimi sunt Belgae, propterea quod a cultu atque humanitate provinciae longissime absunt."
+    )
+    texts = [f"{filler}\n{filler}", f"{article}\n{filler}", latin]
+    batch = run_stages([Quality(QualityParams(preset="und"))], texts)
+    ratios = signals_of(batch, "placeholder_words_ratio")
+    assert ratios[0] > 0.5 and ratios[1] < 0.3 and ratios[2] < 0.05
+    assert batch.columns["removed_reason"][0] == "placeholder:placeholder_words_ratio"
+    assert batch.columns["removed_reason"][2] != "placeholder:placeholder_words_ratio"

@@ -18,8 +18,15 @@ from saring.resources import language_resource
 
 DEFAULT_PRESET = "und"
 _LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(?:_[A-Z][a-z]{3})?")  # ind, ind_Latn: never a path
-FilterName = Literal["language", "gopher_repetition", "gopher_quality", "fineweb", "c4"]
-FILTERS: tuple[FilterName, ...] = ("language", "gopher_repetition", "gopher_quality", "fineweb", "c4")
+FilterName = Literal["language", "placeholder", "gopher_repetition", "gopher_quality", "fineweb", "c4"]
+FILTERS: tuple[FilterName, ...] = (
+    "language",
+    "placeholder",
+    "gopher_repetition",
+    "gopher_quality",
+    "fineweb",
+    "c4",
+)
 
 
 @dataclass(frozen=True)
@@ -43,9 +50,11 @@ TOP_NGRAMS = (2, 3, 4)
 DUP_NGRAMS = (5, 6, 7, 8, 9, 10)
 
 # In the order the reference pipeline applies them (FineWeb-2: language score, Gopher repetition,
-# FineWeb quality, Gopher quality; C4 last); the first failing check names the removal reason.
+# FineWeb quality, Gopher quality; C4 last), template placeholder text right after the language score;
+# the first failing check names the removal reason.
 RULES: tuple[Rule, ...] = (
     Rule("language", "language_score", "min"),
+    Rule("placeholder", "placeholder_words_ratio", "max"),
     *(
         Rule("gopher_repetition", signal, "max")
         for signal in (
@@ -85,6 +94,8 @@ class Preset:
     word_segmenter: str
     filters: dict[str, bool]
     stop_words: frozenset[str]
+    #: words of template filler text ("lorem ipsum dolor sit amet, consectetur adipiscing elit ...")
+    placeholder_words: frozenset[str]
     thresholds: dict[str, float | None]
     c4_require_terminal_punct: bool
     published: dict[str, float | None] = field(default_factory=dict)
@@ -122,6 +133,9 @@ def load_preset(name: str) -> Preset:
         word_segmenter=data.get("word_segmenter", base["word_segmenter"]),
         filters={**base["filters"], **data.get("filters", {})},
         stop_words=frozenset(w.lower() for w in data.get("stop_words", base.get("stop_words", []))),
+        placeholder_words=frozenset(
+            w.lower() for w in data.get("placeholder_words", base.get("placeholder_words", []))
+        ),
         thresholds={**base["thresholds"], **data.get("thresholds", {})},
         c4_require_terminal_punct=data.get(
             "c4_require_terminal_punct", base.get("c4_require_terminal_punct", True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -104,6 +104,7 @@ class Quality(Stage):
         schema["stop_words"] = pa.int32()
         schema |= {name: pa.float32() for name in (*_LINE_SIGNALS, *_NGRAM_SIGNALS)}
         schema |= {name: pa.int32() for name in _C4_SIGNALS}
+        schema["placeholder_words_ratio"] = pa.float32()
         return schema
 
     def setup(self) -> None:
@@ -149,19 +150,25 @@ class Quality(Stage):
             )
         ]
 
-    def _stop_words(self, tokens: Tokens, names: list[str]) -> np.ndarray:
-        """Distinct stop words (case-folded) of each document's preset found in it."""
+    def _word_hits(
+        self, tokens: Tokens, names: list[str], words_of: Callable[[Preset], frozenset[str]], distinct: bool
+    ) -> np.ndarray:
+        """Per document, how many of its tokens (``distinct``: how many different words) belong to its
+        preset's word list (case-folded)."""
         found = np.zeros(len(names), dtype=np.int64)
         doc_of = np.repeat(np.arange(len(names)), tokens.counts)
         names_array = np.array(names, dtype=object)
         for name in set(names):
-            stop_words = sorted(self.preset(name).stop_words)
-            if not stop_words:
+            words = sorted(words_of(self.preset(name)))
+            if not words:
                 continue
-            token_stop = tokens.vocabulary_index(stop_words)[tokens.ids]
-            in_doc = (token_stop >= 0) & (names_array == name)[doc_of]
-            pairs = np.unique(doc_of[in_doc] * len(stop_words) + token_stop[in_doc])
-            found += np.bincount(pairs // len(stop_words), minlength=len(names))
+            token_word = tokens.vocabulary_index(words)[tokens.ids]
+            in_doc = (token_word >= 0) & (names_array == name)[doc_of]
+            if distinct:
+                pairs = np.unique(doc_of[in_doc] * len(words) + token_word[in_doc])
+                found += np.bincount(pairs // len(words), minlength=len(names))
+            else:
+                found += np.bincount(doc_of[in_doc], minlength=len(names))
         return found
 
     def measure(self, docs: DocView) -> Measured:
@@ -174,9 +181,11 @@ class Quality(Stage):
         word_count = tokens.per_document_sum(is_word.astype(np.int64))
         word_chars = tokens.per_document_sum(np.where(is_word, tokens.length[tokens.ids], 0))
         letters = tokens.per_document_sum(tokens.has_letter[tokens.ids].astype(np.int64))
+        filler = self._word_hits(tokens, names, lambda p: p.placeholder_words, distinct=False)
         with np.errstate(divide="ignore", invalid="ignore"):
             mean_word_length = word_chars / word_count
             alpha_words_ratio = letters / counts
+            filler = filler / word_count
         lengths = np.fromiter(map(len, texts), np.int64, len(texts))
         signals: dict[str, Sequence[Any]] = {
             "preset": names,
@@ -184,7 +193,8 @@ class Quality(Stage):
             "word_count": word_count.tolist(),
             "mean_word_length": _clean(mean_word_length.tolist()),
             "alpha_words_ratio": _clean(alpha_words_ratio.tolist()),
-            "stop_words": self._stop_words(tokens, names).tolist(),
+            "stop_words": self._word_hits(tokens, names, lambda p: p.stop_words, distinct=True).tolist(),
+            "placeholder_words_ratio": _clean(filler.tolist()),
         }
         ngrams = ngram_signals(tokens, lengths, TOP_NGRAMS, DUP_NGRAMS)
         signals |= {name: _clean(values.tolist()) for name, values in ngrams.items()}
