@@ -204,3 +204,16 @@ def test_article_lines_without_a_gambling_cue_need_the_strict_threshold(stage: G
     strict = Gambling(Gambling.Params(require_cue=False))
     stripped = run_stages([strict], ["\n".join(article)])
     assert [e["line"] for e in stripped.columns["removed_lines"][0]] == [island]
+
+
+def test_malaysian_casino_spam_at_a_page_tail_is_stripped(stage: Gambling) -> None:
+    article = (
+        "Kerajaan akan memperkenalkan skim bantuan baharu untuk peniaga kecil yang terjejas akibat kenaikan "
+        "kos operasi, kata Menteri Kewangan dalam satu kenyataan hari ini.\n"
+        "Menurut beliau, peruntukan sebanyak RM500 juta akan disalurkan melalui agensi kerajaan bermula "
+        "bulan depan dan permohonan boleh dibuat secara dalam talian."
+    )
+    tails = ["918kiss Malaysia trusted online casino", "slot online malaysia free credit", "judi talian"]
+    batch = run_stages([stage], [article + "\n" + "\n".join(tails)])
+    assert batch.texts[0] == article
+    assert [e["line"] for e in batch.columns["removed_lines"][0]] == tails
