@@ -165,3 +165,18 @@ def test_tagalog_lines_do_not_count_as_the_indonesian_main_language() -> None:
     batch = run_stages([_stage(max_chars=2000)], ["\n".join([ind, ind, ind, tgl, tgl, tgl])])
     assert batch.signals["langid.language"] == ["ind_Latn"]
     assert 0.3 < batch.signals["langid.main_language_share"][0] < 0.9
+
+
+def test_text_of_unknown_words_is_not_made_indonesian() -> None:
+    """Lorem-ipsum filler, which lid.176 is unsure of, came out Indonesian from the discriminator."""
+    from saring.stages.langid import LangId
+    from saring.testing import run_stages
+
+    filler = (
+        "Sed ex et deserunt proident culpa eu exercitation incididunt officia sit fugiat cupidatat lorem "
+        "proident commodo nisi ut in sit dolor sit ipsum eu ullamco occaecat sit est laboris non deserunt "
+        "nisi velit nisi laboris sunt aute dolor sint incididunt veniam aute et in mollit occaecat mollit "
+        "quis irure aliqua magna tempor labore consectetur adipiscing elit amet dolore eiusmod minim."
+    )
+    batch = run_stages([LangId()], [filler])
+    assert batch.signals["langid.language"][0] not in {"ind_Latn", "zsm_Latn"}

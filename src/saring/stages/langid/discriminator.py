@@ -6,6 +6,11 @@ Trained by ``scripts/train_langid.py`` (logistic regression) and shipped as
 ``zsm_Latn``, ``jav_Latn``, ``sun_Latn``, ``min_Latn``) plus ``other``: text the first model sent here
 that belongs to none of them.
 
+Indonesian and Malay answers need evidence that the text is made of their words: at least
+``MIN_KNOWN_SHARE`` of its words must be in wordfreq's id or ms list (held-out ind and zsm text: 1% of
+sentences below 0.75), else the answer is ``other``. A linear model still picks a class for text unlike
+anything it was trained on, and lorem-ipsum filler (30% known words) had come out Indonesian.
+
 Two weight sets ("regimes") share the features: one trained on sentences, for texts whose prepared form
 has at most ``short_chars`` characters, and one trained on all texts, for longer ones. Short texts need
 their own fit: what separates two close languages in a sentence (a few function words and spellings) is
@@ -29,6 +34,9 @@ from saring.stages.langid.features import (
 )
 
 OTHER = "other"
+#: Classes that the frequency-ratio word lists describe, and the share of a text's words they must know.
+VOCABULARY_CLASSES = frozenset({"ind_Latn", "zsm_Latn"})
+MIN_KNOWN_SHARE = 0.5
 
 
 class Discriminator:
@@ -91,6 +99,10 @@ class Discriminator:
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """Class probabilities, one row per text (columns follow ``self.classes``)."""
+        return self._scores(texts)[0]
+
+    def _scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Class probabilities, and the share of each text's words that the frequency lists know."""
         prepared = prepare_batch(texts, self.max_chars)
         regime = np.fromiter((len(p) > self.short_chars for p in prepared), dtype=np.int64, count=len(texts))
         batch = self.hasher.hash_batch(prepared)
@@ -104,15 +116,20 @@ class Discriminator:
         logits += np.einsum("df,dfc->dc", dense, self.dense_weights[regime]) + self.bias[regime]
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
-        return exp / exp.sum(axis=1, keepdims=True)
+        return exp / exp.sum(axis=1, keepdims=True), self.ratio.known_share(batch)
 
     def predict(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
-        """Best class and its probability per text."""
+        """Best class and its probability per text (``other`` for an Indonesian or Malay answer on text
+        whose words the word lists mostly do not know)."""
         if not texts:
             return [], np.zeros(0, dtype=np.float32)
-        probs = self.probabilities(texts)
+        probs, known = self._scores(texts)
         best = probs.argmax(axis=1)
-        return [self.classes[i] for i in best], probs[np.arange(len(best)), best].astype(np.float32)
+        labels = [
+            OTHER if self.classes[i] in VOCABULARY_CLASSES and share < MIN_KNOWN_SHARE else self.classes[i]
+            for i, share in zip(best.tolist(), known.tolist(), strict=True)
+        ]
+        return labels, probs[np.arange(len(best)), best].astype(np.float32)
 
     def overrules(self, label: str, first_pass: str) -> bool:
         """Whether the discriminator's ``label`` replaces the first pass's: not when it is ``other``, nor

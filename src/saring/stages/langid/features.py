@@ -251,6 +251,14 @@ class FrequencyRatio:
         unique, first_of = np.unique(hashes, return_index=True)  # hash collisions: keep one word
         return cls(unique, np.clip(ratios[first_of], -cls.clip, cls.clip))
 
+    def known_share(self, batch: HashedBatch) -> np.ndarray:
+        """Per text, the share of its words found in either word list (1 for a text without words)."""
+        if not len(self.hashes) or not len(batch.words):
+            return np.ones(batch.documents)
+        _, hit = _find(self.hashes, batch.words)
+        known = np.bincount(batch.word_doc, weights=hit, minlength=batch.documents)
+        return np.where(batch.words_per_doc > 0, known / np.maximum(batch.words_per_doc, 1), 1.0)
+
     def features(self, batch: HashedBatch) -> np.ndarray:
         """Per text: mean ratio over its words and the saturated sum (texts x ``width``)."""
         out = np.zeros((batch.documents, self.width), dtype=np.float32)
