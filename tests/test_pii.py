@@ -119,10 +119,25 @@ def test_bank_accounts_after_an_account_word_or_a_bank(stage: Pii, text: str, ac
         "Usaha mandiri 73910248 sudah terdaftar.",  # "mandiri" alone is a word, not the bank
         "Nomor rekening virtual 7391024856123 berlaku 24 jam.",  # a payment code
         "Saldo rekening BCA Rp 73910248 per hari ini.",
+        "Direktur Utama BNI periode 2020-2025 dilantik kemarin.",  # years, dates
+        "Laporan tahunan BSI 1445-1446 H dan siaran pers BCA No. 20250618.",
     ],
 )
 def test_numbers_near_banks_that_are_no_accounts(stage: Pii, text: str) -> None:
     assert stage.redact(text) == (text, [])
+
+
+@pytest.mark.parametrize(
+    ("text", "phone"),
+    [
+        ("Hubungi kantor cabang BRI (0274) 512345 pada jam kerja.", "(0274) 512345"),
+        ("Bayar lewat virtual account atau hubungi BCA 0812-3456-7890.", "0812-3456-7890"),
+        ("Nomor telepon BCA: 021-23588000.", "021-23588000"),
+        ("WhatsApp Bank BRI 0812-1214-0177.", "0812-1214-0177"),
+    ],
+)
+def test_a_banks_phone_number_stays_a_phone_number(stage: Pii, text: str, phone: str) -> None:
+    assert found(stage, text) == [("phone", phone)]
 
 
 def test_context_decides_unformatted_npwp_and_card_versus_nik(stage: Pii) -> None:

@@ -97,6 +97,12 @@ BANK_ACCOUNT = regex.compile(
 )
 #: Digits of the account numbers of the region's banks (BCA and BNI 10, Mandiri 13, BRI 15, ...).
 _ACCOUNT_DIGITS = range(8, 17)
+# Numbers near a bank's name that are no accounts: spans of years ("2020-2025", "1445-1446 H") and
+# compact dates ("20250618").
+_NOT_ACCOUNT = regex.compile(
+    r"(?:19|20|14)[0-9]{2}[ .\-–/](?:19|20|14)[0-9]{2}"
+    r"|(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
+)
 # Phone numbers: an optional "+"/"00"/"(+62)" prefix, then digit groups joined by single separators,
 # "(0)" or a parenthesized area code; the run is taken whole (not followed by more digits).
 PHONE = regex.compile(
@@ -273,15 +279,32 @@ class Detectors:
         raw, digits = m.group(), _digits(m.group())
         if len(digits) not in _ACCOUNT_DIGITS or len(set(digits)) == 1:
             return None
-        if _NOT_PHONE.fullmatch(raw) or _AMOUNTS.fullmatch(raw):
-            return None  # a date, a dotted quad, an NPWP, an amount with thousands separators
+        if _NOT_PHONE.fullmatch(raw) or _AMOUNTS.fullmatch(raw) or _NOT_ACCOUNT.fullmatch(raw):
+            return None  # a date, a dotted quad, an NPWP, an amount, a span of years
         if not self.context.has_near("bank_account", text, m.start()):
             return None
+        if self.context.has_near("phone", text, m.start()) and self._dialable(digits):
+            return None  # "telepon BCA: 021-23588000", "WhatsApp Bank BRI 0812-...": the bank's phone
         if self.context.has_near("payment_code", text, m.start()):
             return None  # a virtual account: a payment's code, not a person's account
         if self.context.has_directly_before("currency", text, m.start()):
             return None
         return Finding(m.start(), m.end(), "bank_account", digits)
+
+    def _dialable(self, digits: str) -> bool:
+        """Whether the digits are a valid phone number with a trunk 0 or Indonesia's country code."""
+        if digits.startswith("62"):
+            return self._valid_number("+" + digits, None) is not None
+        return digits.startswith("0") and any(self._valid_number(digits, r) for r in self.phone_regions)
+
+    def _is_account(self, text: str, start: int, end: int) -> bool:
+        """Whether ``text[start:end]``, right after an account word or a bank, is an account number."""
+        if "bank_account" not in self.kinds:
+            return False
+        if not self.context.has_directly_before("bank_account", text, start):
+            return False
+        match = BANK_ACCOUNT.fullmatch(text, start, end)
+        return match is not None and self._bank_account(text, match) is not None
 
     def _phones(self, text: str, m: regex.Match) -> list[Finding]:
         """The run as one number or, failing that, as several numbers separated by spaces."""
@@ -311,12 +334,8 @@ class Detectors:
         if self.context.has_directly_before("currency", text, start):
             return None
         international = raw.lstrip("( ").startswith("+") or raw.startswith("00")
-        if (
-            not international
-            and "bank_account" in self.kinds
-            and self.context.has_directly_before("bank_account", text, start)
-        ):
-            return None  # "BRI 6256785551761": the account detector reads it
+        if not international and self._is_account(text, start, end):
+            return None  # "BRI 6256785551761": an account number, which the account detector reports
         digits = _digits(_TRUNK_ZERO.sub("", raw))
         if raw.startswith("00"):
             digits = digits[2:]
