@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import orjson
@@ -132,7 +133,8 @@ def _crash(*args: object) -> None:
 
 def test_one_run_at_a_time_in_an_output_folder(corpus: list[Path], tmp_path: Path) -> None:
     out = tmp_path / "out"
-    with run_module._exclusive(out, str(out)), pytest.raises(RunError, match="another saring run is writing"):
+    held = run_module._exclusive(run_module.OutputStore(str(out)))
+    with held, pytest.raises(RunError, match="another saring run is writing"):
         run_pipeline(basic_pipeline(corpus, out), log=quiet)
     assert run_pipeline(basic_pipeline(corpus, out), log=quiet).stats.balanced
 
@@ -289,3 +291,32 @@ def test_a_block_of_long_texts_ends_early(tmp_path: Path, monkeypatch: pytest.Mo
     parts = sorted(name for name in output_bytes(tmp_path / "out") if name.startswith("kept/"))
     assert parts == [f"kept/part-00000-{block:05d}.jsonl.zst" for block in range(3)]  # 2 batches each
     assert [r["id"] for r in read_output(tmp_path / "out", "kept")] == [str(i) for i in range(12)]
+
+
+def test_damaged_or_foreign_output_state_needs_overwrite(corpus: list[Path], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "_work").mkdir(parents=True)
+    (out / "_work" / "run.json").write_bytes(b"")  # killed while it was written
+    with pytest.raises(RunError, match="interrupted run"):
+        run_pipeline(basic_pipeline(corpus, out), log=quiet)
+    assert run_pipeline(basic_pipeline(corpus, out), overwrite=True, log=quiet).stats.balanced
+
+    (out / "stats.json").unlink()  # a finished run that lost its statistics
+    with pytest.raises(RunError, match=r"without stats\.json"):
+        run_pipeline(basic_pipeline(corpus, out), log=quiet)
+
+    other = tmp_path / "other"  # parts with no run.json and no manifest: not this run's
+    (other / "kept").mkdir(parents=True)
+    (other / "kept" / "part-00000-00000.jsonl.zst").write_bytes(b"")
+    with pytest.raises(RunError, match="interrupted run"):
+        run_pipeline(basic_pipeline(corpus, other), log=quiet)
+
+
+def test_outputs_that_are_not_local_folders_are_locked_by_address() -> None:
+    def lock() -> AbstractContextManager[None]:
+        return run_module._exclusive(run_module.OutputStore("memory://saring-lock-test/out"))
+
+    with lock(), pytest.raises(RunError, match="another saring run is writing"), lock():
+        pass
+    with lock():  # released
+        pass

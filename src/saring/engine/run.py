@@ -139,25 +139,45 @@ def _work_root(store: OutputStore, fingerprint: str, configured: str | None) -> 
 
 
 @contextmanager
-def _exclusive(folder: Path, display: str) -> Iterator[None]:
-    """Hold an advisory lock on ``folder`` (created if missing), or fail at once if another run holds it."""
-    folder.mkdir(parents=True, exist_ok=True)
+def _exclusive(store: OutputStore, log: Callable[[str], None] = print) -> Iterator[None]:
+    """Hold an advisory lock for the output, or fail at once if another run holds it. A local output
+    folder is locked itself (created if missing); any other output through a file in the temporary folder
+    named after its address, so two runs to one bucket meet whatever their work folders. Where the file
+    system has no locks (some network mounts), the run goes on without one, with a warning."""
     try:
         import fcntl
     except ImportError:  # not POSIX: no lock
         yield
         return
-    handle = os.open(folder, os.O_RDONLY)
+    if store.local:
+        target = Path(store.root)
+        target.mkdir(parents=True, exist_ok=True)
+        handle = os.open(target, os.O_RDONLY)
+    else:
+        digest = xxhash.xxh64(store.display().encode()).hexdigest()
+        target = Path(tempfile.gettempdir()) / f"saring-lock-{digest}"
+        handle = os.open(target, os.O_RDONLY | os.O_CREAT, 0o644)
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise RunError(
-                f"another saring run is writing {display}; wait for it to end or choose another --output"
+                f"another saring run is writing {store.display()}; wait for it to end or choose another "
+                "--output"
             ) from None
+        except OSError as error:
+            log(f"warning: cannot lock {target} ({error}); make sure no other run writes {store.display()}")
         yield
     finally:
         os.close(handle)
+
+
+def _read_run_file(run_file: Path) -> dict[str, Any]:
+    """The in-progress marker; an unreadable one (a kill while it was written) names no run."""
+    try:
+        return orjson.loads(run_file.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return {}
 
 
 def _prepare_output(store: OutputStore, work: Path, fingerprint: str, overwrite: bool) -> str:
@@ -165,18 +185,21 @@ def _prepare_output(store: OutputStore, work: Path, fingerprint: str, overwrite:
     ``"finished"`` (this very run is done there already)."""
     run_file = work / "run.json"
     in_progress = run_file.exists()
-    previous = orjson.loads(run_file.read_bytes()) if in_progress else {}
+    previous = _read_run_file(run_file) if in_progress else {}
     resuming = previous.get("fingerprint") == fingerprint
     finished = store.exists("manifest.json") and not in_progress
     if finished and not overwrite:
         if store.read_json("manifest.json").get("fingerprint") == fingerprint:
+            if not store.exists("stats.json"):
+                raise RunError(f"{store.display()} holds a finished run without stats.json; pass --overwrite")
             shutil.rmtree(work, ignore_errors=True)  # what a clean-up cut short left
             return "finished"
         raise RunError(
             f"{store.display()} holds a finished run with a different configuration, input or saring "
             "version; pass --overwrite or choose another --output"
         )
-    if in_progress and not resuming and not overwrite:
+    parts = any(store.list(kind) for kind in KINDS)
+    if not overwrite and not resuming and (in_progress or parts):
         raise RunError(
             f"{store.display()} holds an interrupted run with a different configuration, input or saring "
             "version; pass --overwrite or choose another --output"
@@ -191,7 +214,9 @@ def _prepare_output(store: OutputStore, work: Path, fingerprint: str, overwrite:
                 store.remove(f"{kind}/{name}")
     work.mkdir(parents=True, exist_ok=True)
     attempts = previous.get("attempts", 1) + 1 if resuming else 1
-    run_file.write_bytes(orjson.dumps({"fingerprint": fingerprint, "attempts": attempts}))
+    partial = work / "run.json.tmp"
+    partial.write_bytes(orjson.dumps({"fingerprint": fingerprint, "attempts": attempts}))
+    os.replace(partial, run_file)
     return "resume" if resuming else "new"
 
 
@@ -212,7 +237,7 @@ def run_pipeline(
     store = OutputStore(pipeline.output.path)
     fingerprint = _fingerprint(pipeline, shards, store)
     work = _work_root(store, fingerprint, pipeline.engine.work_dir)
-    with _exclusive(Path(store.root) if store.local else work, store.display()):
+    with _exclusive(store, log):
         state = _prepare_output(store, work, fingerprint, overwrite)
         if state == "finished":
             log(f"{store.display()} holds this run, finished: nothing to do (--overwrite runs it again)")
@@ -254,7 +279,7 @@ def run_pipeline(
         summary = totals.to_dict()
         summary["run"] = {
             "seconds": round(seconds, 3),  # of the last attempt, when the run was resumed
-            "attempts": orjson.loads((work / "run.json").read_bytes())["attempts"],
+            "attempts": _read_run_file(work / "run.json")["attempts"],
             "workers": workers,
             "engine": pipeline.engine.kind,
             "dry_run": pipeline.dry_run,
