@@ -75,7 +75,7 @@ MALAY_BOILERPLATE = [
     ("[ARTIKEL BERKAITAN] : Harga minyak naik lagi minggu depan", "boilerplate:related"),
     ("Klik di sini untuk terus membaca", "boilerplate:click_here"),
     ("Sertai saluran Telegram kami untuk berita terkini", "boilerplate:follow"),
-    ("Dapatkan berita terkini di aplikasi kami", "boilerplate:follow"),
+    ("Dapatkan berita terkini di Telegram kami", "boilerplate:follow"),
     ("Gambar hiasan", "boilerplate:photo_credit"),
     ("Oleh: Ahmad Faizal Ismail", "boilerplate:byline"),
     ("-- BERNAMA", "boilerplate:outlet_trailer"),
@@ -95,6 +95,8 @@ def test_malay_news_furniture_is_removed(line: str, reason: str) -> None:
         "Oleh itu, kerajaan akan menambah peruntukan kepada sekolah luar bandar.",
         "Berita lain yang menarik perhatian ialah kenaikan harga beras di Sabah.",
         "Gambar itu tular di media sosial sejak semalam.",
+        "Dapatkan maklumat terkini mengenai paras air sungai melalui portal rasmi JPS.",
+        "Artikel ini telah diperbarui pada Senin (18/6) untuk menambahkan keterangan polisi.",
     ],
 )
 def test_malay_sentences_are_not_boilerplate(line: str) -> None:

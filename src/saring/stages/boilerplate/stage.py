@@ -28,8 +28,9 @@ class BoilerplateParams(StageParams):
     max_line_chars: int = 250
 
 
-#: Where a glued trailer may start: after a sentence's closing punctuation, with or without spaces.
-_AFTER_SENTENCE = r"(?<=[.!?\"”’)])[ \t]*"
+#: A glued trailer starts after a sentence's closing punctuation (matched, not looked behind: a leading
+#: character class keeps the regex engine's fast scan), with or without spaces.
+_SENTENCE_END = r"[.!?\"”’)][ \t]*"
 
 
 def compile_rules(languages: tuple[str, ...], section: str = "rules") -> tuple[regex.Pattern, dict[str, str]]:
@@ -68,7 +69,7 @@ class Boilerplate(Stage):
     def glued(self) -> tuple[regex.Pattern, dict[str, str]]:
         """Trailers glued to a line's last sentence: matched from after its punctuation to the line end."""
         pattern, reasons = compile_rules(self.params.languages, "glued")
-        return regex.compile(f"{_AFTER_SENTENCE}(?:{pattern.pattern})[ \t]*$", pattern.flags), reasons
+        return regex.compile(f"{_SENTENCE_END}(?:{pattern.pattern})[ \t]*$", pattern.flags), reasons
 
     def line_reasons(self, text: str) -> tuple[str, list[tuple[int, str]]]:
         """``text`` with glued trailers broken onto lines of their own, and ``(line index, reason)`` of
@@ -79,14 +80,15 @@ class Boilerplate(Stage):
         for line in text.split("\n"):
             reason = self._whole_line_reason(line)
             trailer = glued.search(line) if reason is None else None
-            if trailer is not None and line[: trailer.start()].strip():
-                head = line[: trailer.start()]
+            if trailer is not None:
+                group = next(name for name in glued_reasons if trailer.group(name) is not None)
+                head = line[: trailer.start(group)].rstrip(" \t")
                 reason = self._whole_line_reason(head)
                 if reason is not None:
                     found.append((len(lines), reason))
                 lines.append(head)
-                found.append((len(lines), glued_reasons[trailer.lastgroup]))
-                lines.append(line[trailer.start() :].strip())
+                found.append((len(lines), glued_reasons[group]))
+                lines.append(line[trailer.start(group) :].strip())
                 continue
             if reason is not None:
                 found.append((len(lines), reason))
