@@ -217,3 +217,12 @@ def test_malaysian_casino_spam_at_a_page_tail_is_stripped(stage: Gambling) -> No
     batch = run_stages([stage], [article + "\n" + "\n".join(tails)])
     assert batch.texts[0] == article
     assert [e["line"] for e in batch.columns["removed_lines"][0]] == tails
+
+
+@pytest.mark.parametrize("tag", ["PRU15 Malaysia", "MH370 Malaysia", "COVID19 dalam talian"])
+def test_malaysian_news_tags_at_a_page_tail_are_kept(stage: Gambling, tag: str) -> None:
+    article = (
+        "Kerajaan akan memperkenalkan skim bantuan baharu untuk peniaga kecil yang terjejas akibat kenaikan "
+        "kos operasi, kata Menteri Kewangan dalam satu kenyataan hari ini."
+    )
+    assert run_stages([stage], [f"{article}\n{tag}"]).texts[0] == f"{article}\n{tag}"

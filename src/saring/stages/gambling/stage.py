@@ -59,6 +59,7 @@ class EdgeSpamRules:
     def __init__(self, data: Mapping[str, Any]) -> None:
         self.keywords = frozenset(str(w) for w in data["keywords"])
         self.context = frozenset(str(w) for w in data["context_words"])
+        self.keyword_context = frozenset(str(w) for w in data.get("keyword_context_words", ()))
         self.handle = regex.compile(rf"^{data['handle']}$")
         self.byline = regex.compile(rf"^by {data['handle']}$")
         self.calls = regex.compile(data["calls"])
@@ -78,7 +79,8 @@ class EdgeSpamRules:
         if not words or len(words) > self.max_words:
             return False
         gambling = [w in self.keywords or self.handle.match(w) is not None for w in words]
-        if any(gambling) and all(g or w in self.context for g, w in zip(gambling, words, strict=True)):
+        context = self.context | self.keyword_context if self.keywords.intersection(words) else self.context
+        if any(gambling) and all(g or w in context for g, w in zip(gambling, words, strict=True)):
             return True
         line = " ".join(words)
         return self.byline.match(line) is not None or (any(gambling) and self.calls.search(line) is not None)
