@@ -15,7 +15,7 @@ then the text is lowercased and every run of non-letters becomes one space.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from itertools import pairwise
 
@@ -89,6 +89,8 @@ class HashedBatch:
     words: np.ndarray
     word_doc: np.ndarray
     words_per_doc: np.ndarray
+    #: word-table lookups already made on this batch (:meth:`FrequencyRatio.lookup`), by table
+    lookups: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
 
     @property
     def documents(self) -> int:
@@ -251,12 +253,18 @@ class FrequencyRatio:
         unique, first_of = np.unique(hashes, return_index=True)  # hash collisions: keep one word
         return cls(unique, np.clip(ratios[first_of], -cls.clip, cls.clip))
 
+    def lookup(self, batch: HashedBatch) -> tuple[np.ndarray, np.ndarray]:
+        """Each word's slot in the table and whether it is there (made once per batch)."""
+        found = batch.lookups.get(id(self))
+        if found is None:
+            found = batch.lookups[id(self)] = _find(self.hashes, batch.words)
+        return found
+
     def known_share(self, batch: HashedBatch) -> np.ndarray:
         """Per text, the share of its words found in either word list (1 for a text without words)."""
         if not len(self.hashes) or not len(batch.words):
             return np.ones(batch.documents)
-        _, hit = _find(self.hashes, batch.words)
-        known = np.bincount(batch.word_doc, weights=hit, minlength=batch.documents)
+        known = np.bincount(batch.word_doc, weights=self.lookup(batch)[1], minlength=batch.documents)
         return np.where(batch.words_per_doc > 0, known / np.maximum(batch.words_per_doc, 1), 1.0)
 
     def features(self, batch: HashedBatch) -> np.ndarray:
@@ -264,7 +272,7 @@ class FrequencyRatio:
         out = np.zeros((batch.documents, self.width), dtype=np.float32)
         if not len(self.hashes) or not len(batch.words):
             return out
-        slot, hit = _find(self.hashes, batch.words)
+        slot, hit = self.lookup(batch)
         values = np.where(hit, self.ratios[slot], np.float32(0))
         sums = np.bincount(batch.word_doc, weights=values, minlength=batch.documents)
         out[:, 0] = sums / np.maximum(batch.words_per_doc, 1)
