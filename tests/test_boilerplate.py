@@ -101,3 +101,13 @@ def test_malay_news_furniture_is_removed(line: str, reason: str) -> None:
 )
 def test_malay_sentences_are_not_boilerplate(line: str) -> None:
     assert run_stages([Boilerplate()], [line]).columns["removed_lines"][0] in (None, [])
+
+
+def test_glued_rules_are_tried_only_on_texts_with_a_cue() -> None:
+    stage = Boilerplate()
+    stage.setup()
+    assert stage.glued_cues is not None and "ikuti" in stage.glued_cues
+    text = "Harga cabai turun pekan ini.Ikuti Whatsapp Channel Republika"
+    assert stage.line_reasons(text)[1] == [(1, "boilerplate:follow")]
+    stage.__dict__["glued_cues"] = ("tidak ada",)  # no cue in the text: not searched
+    assert stage.line_reasons(text) == (text, [])

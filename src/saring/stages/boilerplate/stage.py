@@ -59,7 +59,7 @@ class Boilerplate(Stage):
         return {"lines_removed": pa.int32()}
 
     def setup(self) -> None:
-        _ = self.rules, self.glued
+        _ = self.rules, self.glued, self.glued_cues
 
     @cached_property
     def rules(self) -> tuple[regex.Pattern, dict[str, str]]:
@@ -69,26 +69,47 @@ class Boilerplate(Stage):
     def glued(self) -> tuple[regex.Pattern, dict[str, str]]:
         """Trailers glued to a line's last sentence: matched from after its punctuation to the line end."""
         pattern, reasons = compile_rules(self.params.languages, "glued")
-        return regex.compile(f"{_SENTENCE_END}(?:{pattern.pattern})[ \t]*$", pattern.flags), reasons
+        # one scan of the whole text finds them (``$`` at each line end), not a search per line
+        glued = f"{_SENTENCE_END}(?:{pattern.pattern})[ \t]*$"
+        return regex.compile(glued, pattern.flags | regex.MULTILINE), reasons
+
+    @cached_property
+    def glued_cues(self) -> tuple[str, ...] | None:
+        """Words one of which a text must hold for the glued rules to be tried on it (``glued_cues`` of
+        each language file; None, so always, when a language has glued rules but names no cues)."""
+        cues: list[str] = []
+        for code in self.params.languages:
+            data = language_resource(code, "boilerplate") or {}
+            if data.get("glued") and not data.get("glued_cues"):
+                return None
+            cues += [str(cue).lower() for cue in data.get("glued_cues") or ()]
+        return tuple(cues)
 
     def line_reasons(self, text: str) -> tuple[str, list[tuple[int, str]]]:
         """``text`` with glued trailers broken onto lines of their own, and ``(line index, reason)`` of
         every boilerplate line of it. A line that is boilerplate as a whole stays whole."""
         glued, glued_reasons = self.glued
+        trailers: dict[int, tuple[int, str]] = {}  # line index -> (trailer start in the line, reason group)
+        cues = self.glued_cues
+        lowered = text.lower() if cues else ""
+        matches = glued.finditer(text) if cues is None or any(cue in lowered for cue in cues) else ()
+        for match in matches:
+            group = next(name for name in glued_reasons if match.group(name) is not None)
+            line_start = text.rfind("\n", 0, match.start()) + 1
+            trailers[text.count("\n", 0, match.start())] = (match.start(group) - line_start, group)
         lines: list[str] = []
         found: list[tuple[int, str]] = []
-        for line in text.split("\n"):
+        for index, line in enumerate(text.split("\n")):
             reason = self._whole_line_reason(line)
-            trailer = glued.search(line) if reason is None else None
-            if trailer is not None:
-                group = next(name for name in glued_reasons if trailer.group(name) is not None)
-                head = line[: trailer.start(group)].rstrip(" \t")
+            if reason is None and index in trailers:
+                start, group = trailers[index]
+                head = line[:start].rstrip(" \t")
                 reason = self._whole_line_reason(head)
                 if reason is not None:
                     found.append((len(lines), reason))
                 lines.append(head)
                 found.append((len(lines), glued_reasons[group]))
-                lines.append(line[trailer.start(group) :].strip())
+                lines.append(line[start:].strip())
                 continue
             if reason is not None:
                 found.append((len(lines), reason))
