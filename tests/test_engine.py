@@ -320,3 +320,36 @@ def test_outputs_that_are_not_local_folders_are_locked_by_address() -> None:
         pass
     with lock():  # released
         pass
+
+
+def test_a_resumed_run_does_not_process_finished_blocks_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One input file of 7 blocks, 2 phases: killed after 3 blocks of phase 0, the resumed run processes
+    the 11 others only, and writes the same bytes as an uninterrupted run."""
+    records = [{"id": str(i), "text": article(i % 40)} for i in range(50)]
+    source = write_jsonl(tmp_path / "one.jsonl", records)
+
+    def pipeline(out: Path):
+        base = basic_pipeline([source], out, workers=1)
+        engine = base.engine.model_copy(update={"batch_size": 4, "block_batches": 2})
+        return base.model_copy(update={"engine": engine})
+
+    run_pipeline(pipeline(tmp_path / "reference"), log=quiet)
+    original = shard_module.WorkLayout.mark_block_done
+    marked: list[tuple[int, int]] = []
+
+    def mark(self, phase: int, shard: int, block: int, stats) -> None:
+        if len(marked) == 3 and not resumed:
+            raise KeyboardInterrupt("killed")
+        marked.append((phase, block))
+        original(self, phase, shard, block, stats)
+
+    monkeypatch.setattr(shard_module.WorkLayout, "mark_block_done", mark)
+    resumed = False
+    with pytest.raises(KeyboardInterrupt):
+        run_pipeline(pipeline(tmp_path / "out"), log=quiet)
+    resumed = True
+    run_pipeline(pipeline(tmp_path / "out"), log=quiet)
+    assert marked[:3] == [(0, 0), (0, 1), (0, 2)] and len(marked) == 3 + 11
+    assert output_bytes(tmp_path / "out") == output_bytes(tmp_path / "reference")

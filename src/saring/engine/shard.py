@@ -8,7 +8,8 @@ the keys the next corpus stage collects; the last phase writes kept/removed/quar
 A shard is read as a sequence of *blocks* (``engine.block_batches`` batches each). A block is the unit
 that moves between the steps (reading, then stages and writing) and names its files, so an engine may
 process the blocks of one shard in different workers (the Ray engine does) and still write the same
-files as an engine that goes through a shard in one worker (the local engine).
+files as an engine that goes through a shard in one worker (the local engine). A block's marker,
+written after its files, lets a resumed run skip it: a kill loses at most the blocks in flight.
 """
 
 from __future__ import annotations
@@ -89,13 +90,29 @@ class WorkLayout:
     def marker(self, phase: int, shard: int) -> Path:
         return self.root / "done" / f"phase{phase}-shard-{shard:05d}.json"
 
+    def block_marker(self, phase: int, shard: int, block: int) -> Path:
+        return self.root / "blocks" / f"phase{phase}-shard-{shard:05d}-{block:05d}.json"
+
     def mark_done(self, phase: int, shard: int, stats: ShardStats) -> None:
         """Record a finished shard-phase with its statistics (atomically: its files exist already)."""
-        marker = self.marker(phase, shard)
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        temporary = marker.with_suffix(".tmp")
-        temporary.write_bytes(orjson.dumps(stats.to_dict()))
-        temporary.replace(marker)
+        _save_stats(self.marker(phase, shard), stats)
+
+    def mark_block_done(self, phase: int, shard: int, block: int, stats: ShardStats) -> None:
+        """Record a finished block of a shard-phase: a resumed run does not process it again."""
+        _save_stats(self.block_marker(phase, shard, block), stats)
+
+    def block_stats(self, phase: int, shard: int, block: int) -> ShardStats | None:
+        """The statistics of a block an earlier attempt finished, if any."""
+        marker = self.block_marker(phase, shard, block)
+        return ShardStats.from_dict(orjson.loads(marker.read_bytes())) if marker.exists() else None
+
+
+def _save_stats(path: Path, stats: ShardStats) -> None:
+    """Write statistics as JSON, atomically (a temporary file renamed into place)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_bytes(orjson.dumps(stats.to_dict()))
+    temporary.replace(path)
 
 
 def part_name(kind: str, shard: int, block: int) -> str:
@@ -208,7 +225,11 @@ class ShardWorker:
         self._loaded_plans: set[int] = set()
 
     def process(self, block: Block, phase: int) -> ShardStats:
-        """Apply the phase's stages to a block and write its files; returns the block's statistics."""
+        """Apply the phase's stages to a block and write its files; returns the block's statistics. A
+        block an interrupted attempt finished (files written, then its marker) is not processed again."""
+        done = self.layout.block_stats(phase, block.shard, block.index)
+        if done is not None:
+            return done
         segment = self.segments[phase]
         if segment.corpus is not None and phase not in self._loaded_plans:
             segment.corpus.load_plan(self.layout.plan_dir(phase))
@@ -221,6 +242,7 @@ class ShardWorker:
                 apply_stage(stage, batch, stats.stage(stage.label), self.options)
             sink.write(batch)
         sink.close()
+        self.layout.mark_block_done(phase, block.shard, block.index, stats)
         return stats
 
     def run(self, shard: Shard, phase: int, progress: ProgressFn) -> ShardStats:
