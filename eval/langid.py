@@ -2,9 +2,11 @@
 
 Held-out items are the test splits of ``scripts/train_langid.py`` (never trained on): Tatoeba and NusaX
 sentences; news articles by URL (ind: Indonesian scrape, zsm: Malaysian news); for jav/sun/min, which
-have no documents here, pseudo-documents of 5-12 held-out sentences. lingua (high-accuracy mode) runs
-from ``benchmarks/.venv-lingua`` when present (``python -m venv benchmarks/.venv-lingua &&
-benchmarks/.venv-lingua/bin/pip install lingua-language-detector``), else its column is skipped.
+have no documents here, pseudo-documents of 5-12 held-out sentences. A last table checks text from
+outside the training sources: Indonesian PAWS sentences (machine-translated Wikipedia) and lorem-ipsum
+filler. lingua (high-accuracy mode) runs from ``benchmarks/.venv-lingua`` when present (``python -m venv
+benchmarks/.venv-lingua && benchmarks/.venv-lingua/bin/pip install lingua-language-detector``), else its
+column is skipped.
 
 Run: ``.venv/bin/python eval/langid.py [--per-language 1000]``
 """
@@ -187,6 +189,46 @@ def explain_errors(items: Sequence[tuple[str, str]], predicted: Sequence[str]) -
         )
 
 
+def outside_checks(systems: dict[str, Labeler], rng: random.Random) -> None:
+    """Texts from outside the training sources: Indonesian PAWS sentences (Google-translated Wikipedia:
+    formal, names and numbers; never trained on), the same joined four at a time, and lorem-ipsum filler
+    (which must not come out as a confusable language)."""
+    import csv
+
+    paws_file = data.DATA / "paws-id-mt" / "dev.tsv"
+    if not paws_file.exists():
+        return
+    with paws_file.open(encoding="utf-8", newline="") as handle:
+        paws = [row["sentence1"] for row in csv.DictReader(handle, delimiter="\t")]
+    paws = rng.sample(paws, min(1500, len(paws)))
+    words = LOREM.split()
+    lengths = [rng.randint(40, 120) for _ in range(200)]
+    lorem = [" ".join(rng.choice(words) for _ in range(n)).capitalize() + "." for n in lengths]
+    sets = {
+        "PAWS-id sentences, labelled ind_Latn": (paws, {"ind_Latn"}),
+        "PAWS-id, 4 sentences joined, labelled ind_Latn": (
+            [" ".join(rng.sample(paws, 4)) for _ in range(300)],
+            {"ind_Latn"},
+        ),
+        "lorem-ipsum filler, labelled a confusable language (should be 0)": (lorem, set(data.CONFUSABLE)),
+    }
+    print("\n## outside the training sources\n")
+    print("| set | n | " + " | ".join(systems) + " |")
+    print("|---|---|" + "---|" * len(systems))
+    for name, (texts, labels) in sets.items():
+        shares = [sum(p in labels for p in labeler(texts)[0]) / len(texts) for labeler in systems.values()]
+        print(f"| {name} | {len(texts)} | " + " | ".join(f"{share:.1%}" for share in shares) + " |")
+
+
+LOREM = (
+    "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et "
+    "dolore magna aliqua ut enim ad minim veniam quis nostrud exercitation ullamco laboris nisi ut aliquip "
+    "ex ea commodo consequat duis aute irure dolor in reprehenderit in voluptate velit esse cillum dolore eu "
+    "fugiat nulla pariatur excepteur sint occaecat cupidatat non proident sunt in culpa qui officia deserunt "
+    "mollit anim id est laborum"
+)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-language", type=int, default=1000, help="held-out items per language and set")
@@ -204,6 +246,7 @@ def main() -> int:
         predicted = table(name, items, systems)
         if name.endswith("sentences"):
             explain_errors(items, predicted)
+    outside_checks(systems, random.Random(5))
     return 0
 
 
