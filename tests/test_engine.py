@@ -353,3 +353,10 @@ def test_a_resumed_run_does_not_process_finished_blocks_again(
     run_pipeline(pipeline(tmp_path / "out"), log=quiet)
     assert marked[:3] == [(0, 0), (0, 1), (0, 2)] and len(marked) == 3 + 11
     assert output_bytes(tmp_path / "out") == output_bytes(tmp_path / "reference")
+
+    def counts(out: Path) -> dict:
+        stats = orjson.loads((out / "stats.json").read_bytes())
+        stages = {name: {k: v for k, v in s.items() if k != "seconds"} for name, s in stats["stages"].items()}
+        return {"documents": stats["documents"], "bytes": stats["bytes"], "stages": stages}
+
+    assert counts(tmp_path / "out") == counts(tmp_path / "reference")
