@@ -104,6 +104,8 @@ def test_leaves_look_alikes(stage: Pii, look_alike: str) -> None:
         ("Rek BRI 0023-01-012345-50-3 atas nama Siti.", "0023-01-012345-50-3"),
         ("Sumbangan boleh disalurkan ke akaun Maybank 1122 3344 5566 sekarang.", "1122 3344 5566"),
         ("Kirim ke BRI 6256785551761 sebelum jam 12.", "6256785551761"),  # not a +62 phone number
+        ("Chuyển khoản STK 0071001234567 Vietcombank.", "0071001234567"),
+        ("โอนเงินเข้า เลขบัญชี 123-4-56789-0 ธนาคารกสิกรไทย", "123-4-56789-0"),
     ],
 )
 def test_bank_accounts_after_an_account_word_or_a_bank(stage: Pii, text: str, account: str) -> None:
