@@ -23,7 +23,7 @@ from saring.core.stage import Stage
 from saring.engine.run import RunError, RunResult
 from saring.engine.shard import signal_types
 from saring.io.parts import ReadTally, part_files, records
-from saring.io.writers import KINDS, OutputStore, ShardFileWriter, write_dataset_card
+from saring.io.writers import KINDS, OUTPUT_FILES, OutputStore, ShardFileWriter, write_dataset_card
 
 BATCH = 1024
 
@@ -110,7 +110,7 @@ def redecide(
     store = OutputStore(output)
     if store.exists("manifest.json") and not overwrite:
         raise RunError(f"{store.display()} holds a finished run; pass --overwrite or choose another --output")
-    for name in ["manifest.json", *KINDS, "stats.json", "report.html", "README.md"]:  # manifest first
+    for name in OUTPUT_FILES:
         store.remove(name)
     labels = {stage.label for stage in stages}
     stats = ShardStats()

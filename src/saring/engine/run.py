@@ -31,9 +31,9 @@ from saring.config import Pipeline
 from saring.core.accounting import ShardStats
 from saring.core.stage import CorpusStage
 from saring.engine.errors import RunError
-from saring.engine.shard import ProgressFn, WorkLayout, signal_types, split_segments
+from saring.engine.shard import ProgressFn, WorkLayout, signal_types, split_segments, write_json_atomically
 from saring.io.readers import Shard, plan_shards
-from saring.io.writers import KINDS, OutputStore, write_dataset_card
+from saring.io.writers import KINDS, OUTPUT_FILES, OutputStore, write_dataset_card
 
 
 class Executor(Protocol):
@@ -180,9 +180,9 @@ def _read_run_file(run_file: Path) -> dict[str, Any]:
         return {}
 
 
-def _prepare_output(store: OutputStore, work: Path, fingerprint: str, overwrite: bool) -> str:
-    """Check the output folder: ``"new"``, ``"resume"`` (an interrupted run of the same fingerprint) or
-    ``"finished"`` (this very run is done there already)."""
+def _prepare_output(store: OutputStore, work: Path, fingerprint: str, overwrite: bool) -> tuple[str, int]:
+    """Check the output folder: ``("new", 1)``, ``("resume", attempt)`` (an interrupted run of the same
+    fingerprint, now at its ``attempt``-th attempt) or ``("finished", 0)`` (this very run is done there)."""
     run_file = work / "run.json"
     in_progress = run_file.exists()
     previous = _read_run_file(run_file) if in_progress else {}
@@ -193,7 +193,7 @@ def _prepare_output(store: OutputStore, work: Path, fingerprint: str, overwrite:
             if not store.exists("stats.json"):
                 raise RunError(f"{store.display()} holds a finished run without stats.json; pass --overwrite")
             shutil.rmtree(work, ignore_errors=True)  # what a clean-up cut short left
-            return "finished"
+            return "finished", 0
         raise RunError(
             f"{store.display()} holds a finished run with a different configuration, input or saring "
             "version; pass --overwrite or choose another --output"
@@ -205,7 +205,7 @@ def _prepare_output(store: OutputStore, work: Path, fingerprint: str, overwrite:
             "version; pass --overwrite or choose another --output"
         )
     if overwrite and not resuming:
-        for name in ["manifest.json", *KINDS, "stats.json", "report.html", "README.md"]:  # manifest first
+        for name in OUTPUT_FILES:
             store.remove(name)
         shutil.rmtree(work, ignore_errors=True)
     for kind in KINDS:  # parts a killed worker left half-written
@@ -214,10 +214,8 @@ def _prepare_output(store: OutputStore, work: Path, fingerprint: str, overwrite:
                 store.remove(f"{kind}/{name}")
     work.mkdir(parents=True, exist_ok=True)
     attempts = previous.get("attempts", 1) + 1 if resuming else 1
-    partial = work / "run.json.tmp"
-    partial.write_bytes(orjson.dumps({"fingerprint": fingerprint, "attempts": attempts}))
-    os.replace(partial, run_file)
-    return "resume" if resuming else "new"
+    write_json_atomically(run_file, {"fingerprint": fingerprint, "attempts": attempts})
+    return ("resume" if resuming else "new"), attempts
 
 
 def run_pipeline(
@@ -238,7 +236,7 @@ def run_pipeline(
     fingerprint = _fingerprint(pipeline, shards, store)
     work = _work_root(store, fingerprint, pipeline.engine.work_dir)
     with _exclusive(store, log):
-        state = _prepare_output(store, work, fingerprint, overwrite)
+        state, attempts = _prepare_output(store, work, fingerprint, overwrite)
         if state == "finished":
             log(f"{store.display()} holds this run, finished: nothing to do (--overwrite runs it again)")
             summary = store.read_json("stats.json")
@@ -279,7 +277,7 @@ def run_pipeline(
         summary = totals.to_dict()
         summary["run"] = {
             "seconds": round(seconds, 3),  # of the last attempt, when the run was resumed
-            "attempts": _read_run_file(work / "run.json")["attempts"],
+            "attempts": attempts,
             "workers": workers,
             "engine": pipeline.engine.kind,
             "dry_run": pipeline.dry_run,

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pyarrow as pa
@@ -95,11 +96,11 @@ class WorkLayout:
 
     def mark_done(self, phase: int, shard: int, stats: ShardStats) -> None:
         """Record a finished shard-phase with its statistics (atomically: its files exist already)."""
-        _save_stats(self.marker(phase, shard), stats)
+        write_json_atomically(self.marker(phase, shard), stats.to_dict())
 
     def mark_block_done(self, phase: int, shard: int, block: int, stats: ShardStats) -> None:
         """Record a finished block of a shard-phase: a resumed run does not process it again."""
-        _save_stats(self.block_marker(phase, shard, block), stats)
+        write_json_atomically(self.block_marker(phase, shard, block), stats.to_dict())
 
     def block_stats(self, phase: int, shard: int, block: int) -> ShardStats | None:
         """The statistics of a block an earlier attempt finished, if any."""
@@ -107,11 +108,11 @@ class WorkLayout:
         return ShardStats.from_dict(orjson.loads(marker.read_bytes())) if marker.exists() else None
 
 
-def _save_stats(path: Path, stats: ShardStats) -> None:
-    """Write statistics as JSON, atomically (a temporary file renamed into place)."""
+def write_json_atomically(path: Path, value: Any) -> None:
+    """Write a work file as JSON, atomically (a temporary file renamed into place)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
-    temporary.write_bytes(orjson.dumps(stats.to_dict()))
+    temporary.write_bytes(orjson.dumps(value))
     temporary.replace(path)
 
 

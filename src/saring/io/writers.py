@@ -27,6 +27,9 @@ import zstandard
 from saring.core.batch import REMOVED_LINE_TYPE, DocumentBatch
 
 KINDS = ("kept", "removed", "quarantine")
+#: What a run writes into its output folder, the manifest (which marks a run finished) first, so that
+#: removing them in this order never leaves a finished-looking folder without its data.
+OUTPUT_FILES = ("manifest.json", *KINDS, "stats.json", "report.html", "README.md")
 
 
 class OutputStore:
