@@ -97,9 +97,6 @@ class Boilerplate(Stage):
             group = next(name for name in glued_reasons if match.group(name) is not None)
             line_start = text.rfind("\n", 0, match.start()) + 1
             trailers[text.count("\n", 0, match.start())] = (match.start(group) - line_start, group)
-        if not trailers:  # the text stays as it is
-            reasons = map(self._whole_line_reason, text.split("\n"))
-            return text, [(index, reason) for index, reason in enumerate(reasons) if reason is not None]
         lines: list[str] = []
         found: list[tuple[int, str]] = []
         for index, line in enumerate(text.split("\n")):
@@ -117,7 +114,7 @@ class Boilerplate(Stage):
             if reason is not None:
                 found.append((len(lines), reason))
             lines.append(line)
-        return "\n".join(lines), found
+        return ("\n".join(lines) if trailers else text), found  # without a trailer, the text as it was
 
     def _whole_line_reason(self, line: str) -> str | None:
         pattern, reasons = self.rules
