@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
-from typing import Any
 
 
 def follow_parent(interval: float = 0.5) -> None:
@@ -24,7 +24,9 @@ def follow_parent(interval: float = 0.5) -> None:
     threading.Thread(target=watch, name="saring-follow-parent", daemon=True).start()
 
 
-def worker_pool(workers: int, initializer: Any = None, initargs: tuple = ()) -> ProcessPoolExecutor:
+def worker_pool(
+    workers: int, initializer: Callable[..., object] | None = None, initargs: tuple = ()
+) -> ProcessPoolExecutor:
     """A pool of ``workers`` spawned processes that follow this one (see :func:`follow_parent`), each
     then running ``initializer(*initargs)``."""
     return ProcessPoolExecutor(
@@ -35,7 +37,7 @@ def worker_pool(workers: int, initializer: Any = None, initargs: tuple = ()) -> 
     )
 
 
-def _initialize(initializer: Any, initargs: tuple) -> None:
+def _initialize(initializer: Callable[..., object] | None, initargs: tuple) -> None:
     follow_parent()
     if initializer is not None:
         initializer(*initargs)
