@@ -181,11 +181,11 @@ class Quality(Stage):
         word_count = tokens.per_document_sum(is_word.astype(np.int64))
         word_chars = tokens.per_document_sum(np.where(is_word, tokens.length[tokens.ids], 0))
         letters = tokens.per_document_sum(tokens.has_letter[tokens.ids].astype(np.int64))
-        filler = self._word_hits(tokens, names, lambda p: p.placeholder_words, distinct=False)
+        filler_words = self._word_hits(tokens, names, lambda p: p.placeholder_words, distinct=False)
         with np.errstate(divide="ignore", invalid="ignore"):
             mean_word_length = word_chars / word_count
             alpha_words_ratio = letters / counts
-            filler = filler / word_count
+            placeholder_ratio = filler_words / word_count
         lengths = np.fromiter(map(len, texts), np.int64, len(texts))
         signals: dict[str, Sequence[Any]] = {
             "preset": names,
@@ -194,7 +194,7 @@ class Quality(Stage):
             "mean_word_length": _clean(mean_word_length.tolist()),
             "alpha_words_ratio": _clean(alpha_words_ratio.tolist()),
             "stop_words": self._word_hits(tokens, names, lambda p: p.stop_words, distinct=True).tolist(),
-            "placeholder_words_ratio": _clean(filler.tolist()),
+            "placeholder_words_ratio": _clean(placeholder_ratio.tolist()),
         }
         ngrams = ngram_signals(tokens, lengths, TOP_NGRAMS, DUP_NGRAMS)
         signals |= {name: _clean(values.tolist()) for name, values in ngrams.items()}
