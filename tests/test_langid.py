@@ -115,6 +115,12 @@ def test_span_hashes_match_a_direct_polynomial_hash() -> None:
     assert batch.counts[1] < batch.counts[0]
 
 
+def test_preparation_keeps_capitalized_words_and_joins_soft_hyphenated_ones() -> None:
+    assert prepare("Kata Menteri, Amerika Syarikat ter\u00adsebut 2018!", 200) == (
+        " kata menteri amerika syarikat tersebut "
+    )
+
+
 def test_lexicon_shares_count_marker_words() -> None:
     hasher = NgramHasher(bits=16)
     lexicon = Lexicon(["ind_Latn", "zsm_Latn"], hasher)

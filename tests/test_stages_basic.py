@@ -13,7 +13,7 @@ def test_normalize_repairs_mojibake_line_breaks_controls_and_composes() -> None:
     texts = [
         "Harga naik â€” kata pedagang, â€œmahalâ€\x9d",
         "baris satu\r\nbaris dua\rbaris tiga",
-        "ada\x00 karakter\x07 kontrol\ufeff",
+        "ada\x00 karakter\x07 kontrol\ufeff ter\u00adsebut",
         unicodedata.normalize("NFD", "Cà phê sữa đá"),
         "Teks biasa tanpa masalah.",
         "Cà phê “ngon” — Việt Nam",
@@ -22,7 +22,7 @@ def test_normalize_repairs_mojibake_line_breaks_controls_and_composes() -> None:
     assert batch.texts == [
         "Harga naik — kata pedagang, “mahal”",
         "baris satu\nbaris dua\nbaris tiga",
-        "ada karakter kontrol",
+        "ada karakter kontrol tersebut",
         unicodedata.normalize("NFC", "Cà phê sữa đá"),
         "Teks biasa tanpa masalah.",
         "Cà phê “ngon” — Việt Nam",
