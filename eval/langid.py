@@ -178,14 +178,18 @@ def distinguishing_words(min_count: int = 3, min_zipf_gap: float = 1.0) -> set[s
 
 
 def explain_errors(items: Sequence[tuple[str, str]], predicted: Sequence[str]) -> None:
-    """How many ind/zsm sentence errors hold no word that distinguishes the two languages at all."""
+    """How many ind/zsm sentence errors hold no word that distinguishes the two languages at all, and the
+    accuracy on the sentences that hold one (those a reader could decide from their words alone)."""
     words = distinguishing_words()
     for language, rival in (("ind_Latn", "zsm_Latn"), ("zsm_Latn", "ind_Latn")):
-        errors = [t for (t, g), p in zip(items, predicted, strict=True) if g == language and p == rival]
+        mine = [(t, p) for (t, g), p in zip(items, predicted, strict=True) if g == language]
+        decidable = [p for t, p in mine if words & set(WORD.findall(t.lower()))]
+        errors = [t for t, p in mine if p == rival]
         telling = [t for t in errors if words & set(WORD.findall(t.lower()))]
         print(
             f"{language} sentences labelled {rival}: {len(errors)}; {len(telling)} contain a distinguishing "
-            f"word, {len(errors) - len(telling)} contain none"
+            f"word, {len(errors) - len(telling)} contain none; accuracy on the {len(decidable)} of "
+            f"{len(mine)} that contain one: {decidable.count(language) / max(len(decidable), 1):.1%}"
         )
 
 
