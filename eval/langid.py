@@ -57,6 +57,7 @@ LANGUAGES = [
     "jav_Latn",
     "sun_Latn",
     "min_Latn",
+    *data.REGIONAL.values(),
     "eng_Latn",
     "tgl_Latn",
     "vie_Latn",

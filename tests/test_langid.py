@@ -48,6 +48,13 @@ def test_signals_are_recorded(stage: LangId) -> None:
     assert batch.signals["langid.main_language_share"][:2] == [1.0, 1.0]
 
 
+def test_a_relabelled_first_pass_answer_counts_as_the_main_language(stage: LangId) -> None:
+    batch = run_stages([stage], [SAMPLES["documents"]["ace_Latn"]])
+    assert batch.signals["langid.first_pass"] == ["eng_Latn"]  # lid.176 has no Acehnese
+    assert batch.signals["langid.language"] == ["ace_Latn"]
+    assert batch.signals["langid.main_language_share"] == [1.0]
+
+
 def test_per_line_mode_shows_code_switching() -> None:
     text = SAMPLES["code_switched"]
     batch = run_stages([_stage(per_line=True)], [text + "\n\n"])

@@ -1,4 +1,5 @@
-"""Language identification: lid.176 first, a close-language discriminator for ind/zsm/jav/sun/min/tgl."""
+"""Language identification: lid.176 first, a close-language discriminator for ind/zsm/jav/sun/min/tgl and
+seven regional languages of Indonesia."""
 
 from saring.stages.langid.stage import LangId, LangIdParams
 

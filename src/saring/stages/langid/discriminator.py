@@ -3,8 +3,9 @@
 
 Trained by ``scripts/train_langid.py`` (logistic regression) and shipped as
 ``resources/models/langid/discriminator.npz``. Its classes are the confusable group (``ind_Latn``,
-``zsm_Latn``, ``jav_Latn``, ``sun_Latn``, ``min_Latn``) plus ``other``: text the first model sent here
-that belongs to none of them.
+``zsm_Latn``, ``jav_Latn``, ``sun_Latn``, ``min_Latn`` and the regional languages lid.176 has no label
+for: ``ace_Latn``, ``ban_Latn``, ``bjn_Latn``, ``bug_Latn``, ``mad_Latn``, ``nij_Latn``, ``bbc_Latn``),
+Tagalog, plus ``other``: text the first model sent here that belongs to none of them.
 
 Indonesian and Malay answers need evidence that the text is made of their words: at least
 ``MIN_KNOWN_SHARE`` of its words must be in wordfreq's id or ms list (held-out ind and zsm text: 1% of

