@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from saring.stages.langid import LangId, LangIdParams
-from saring.stages.langid.features import FrequencyRatio, Lexicon, NgramHasher, prepare, sum_by_doc
+from saring.stages.langid.features import FrequencyRatio, Lexicon, NgramHasher, prepare
 from saring.testing import run_stages
 
 SAMPLES = yaml.safe_load((Path(__file__).parent / "fixtures" / "langid" / "samples.yaml").read_text("utf-8"))
@@ -128,17 +128,24 @@ def test_preparation_keeps_capitalized_words_and_joins_soft_hyphenated_ones() ->
     )
 
 
+def test_ngram_sums_add_each_documents_weight_rows(stage: LangId) -> None:
+    discriminator = stage._discriminator
+    texts = [prepare(t, 200) for t in ["Saya mau makan.", "", "Kowé wis mangan?"]]
+    batch = discriminator.hasher.hash_batch(texts)
+    offsets = np.array([0, 0, discriminator.buckets])  # the third document in the second regime
+    expected = np.zeros((3, discriminator.ngram_weights.shape[1]))
+    for buckets, per_doc in batch.groups:
+        for doc, rows in enumerate(np.split(buckets, np.cumsum(per_doc)[:-1])):
+            expected[doc] += discriminator.ngram_weights[rows + offsets[doc]].sum(axis=0)
+    assert np.allclose(discriminator._ngram_sums(batch, offsets), expected, atol=1e-3)
+
+
 def test_lexicon_shares_count_marker_words() -> None:
     hasher = NgramHasher(bits=16)
     lexicon = Lexicon(["ind_Latn", "zsm_Latn"], hasher)
     texts = [prepare(t, 200) for t in ["Saya bisa datang karena hujan", "Saya boleh datang kerana hujan", ""]]
     shares = lexicon.shares(hasher.hash_batch(texts))
     np.testing.assert_allclose(shares, [[0.4, 0.0], [0.0, 0.4], [0.0, 0.0]])
-
-
-def test_sum_by_doc_leaves_empty_documents_at_zero() -> None:
-    values = np.array([[1.0], [2.0], [4.0]])
-    assert sum_by_doc(values, np.array([2, 0, 1, 0])).ravel().tolist() == [3.0, 0.0, 4.0, 0.0]
 
 
 def test_frequency_ratio_features_are_the_mean_and_the_saturated_sum() -> None:

@@ -178,16 +178,6 @@ class NgramHasher:
         return HashedBatch(groups, np.asarray(counts), words, word_doc, words_per_doc)
 
 
-def sum_by_doc(values: np.ndarray, per_doc: np.ndarray) -> np.ndarray:
-    """Per-document sums of the rows of ``values``, ordered by document with ``per_doc`` rows each."""
-    sums = np.zeros((len(per_doc), *values.shape[1:]), dtype=values.dtype)
-    if len(values):
-        present = per_doc > 0
-        starts = np.cumsum(per_doc) - per_doc
-        sums[present] = np.add.reduceat(values, starts[present], axis=0)
-    return sums
-
-
 class Lexicon:
     """Marker words per language (``languages/<code>_<Script>/lexicon.yaml``); features are marker shares."""
 
