@@ -82,6 +82,44 @@ MALAY_BOILERPLATE = [
 ]
 
 
+INDONESIAN_FURNITURE = [
+    ("Berita Terkait", "boilerplate:related"),
+    ("Artikel lainnya: Harga emas Antam hari ini turun", "boilerplate:related"),
+    ("Halaman Selanjutnya", "boilerplate:pagination"),
+    ("Halaman 2 dari 3", "boilerplate:pagination"),
+    ("1 2 3 Selanjutnya", "boilerplate:pagination"),
+    ("Loading...", "boilerplate:loading"),
+    ("Laporan Wartawan Tribunnews.com, Rina Ayu", "boilerplate:byline"),
+    (
+        "Dapatkan update berita pilihan dan breaking news setiap hari dari Kompas.com di Google News",
+        "boilerplate:follow",
+    ),
+    ("Cek berita dan artikel yang lain di Google News", "boilerplate:follow"),
+    ("Download aplikasi berita kami di Play Store dan App Store", "boilerplate:app_promo"),
+]
+
+
+@pytest.mark.parametrize(("line", "reason"), INDONESIAN_FURNITURE)
+def test_indonesian_news_furniture_is_removed(line: str, reason: str) -> None:
+    text = f"Pemerintah akan mengumumkan bantuan baru bagi pedagang kecil pekan ini.\n{line}"
+    removed = run_stages([Boilerplate()], [text]).columns["removed_lines"][0]
+    assert [(e["line"], e["reason"]) for e in removed] == [(line, reason)]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Halaman sekolah itu tergenang air setelah hujan deras semalam.",
+        "Berita terkait kenaikan harga BBM membuat warga antre di SPBU sejak pagi.",
+        "Laporan keuangan perusahaan menunjukkan laba naik 12 persen.",
+        "Warga diminta mengunduh aplikasi PeduliLindungi sebelum masuk mal.",
+        "Selanjutnya, polisi akan memeriksa tiga saksi lain.",
+    ],
+)
+def test_indonesian_sentences_are_not_boilerplate(line: str) -> None:
+    assert run_stages([Boilerplate()], [line]).columns["removed_lines"][0] in (None, [])
+
+
 @pytest.mark.parametrize(("line", "reason"), MALAY_BOILERPLATE)
 def test_malay_news_furniture_is_removed(line: str, reason: str) -> None:
     text = f"Kerajaan akan mengumumkan bantuan baharu kepada peniaga kecil minggu ini.\n{line}"
