@@ -3,10 +3,11 @@
 Held-out items are the test splits of ``scripts/train_langid.py`` (never trained on): Tatoeba and NusaX
 sentences; news articles by URL (ind: Indonesian scrape, zsm: Malaysian news); for jav/sun/min, which
 have no documents here, pseudo-documents of 5-12 held-out sentences. A last table checks text from
-outside the training sources: Indonesian PAWS sentences (machine-translated Wikipedia) and lorem-ipsum
-filler. lingua (high-accuracy mode) runs from ``benchmarks/.venv-lingua`` when present (``python -m venv
-benchmarks/.venv-lingua && benchmarks/.venv-lingua/bin/pip install lingua-language-detector``), else its
-column is skipped.
+outside the training sources: Indonesian PAWS sentences (machine-translated Wikipedia), lorem-ipsum
+filler, and colloquial YouTube comments (not gambling; Indonesian with Sundanese, no language labels),
+which the regional classes should leave alone. lingua (high-accuracy mode) runs from
+``benchmarks/.venv-lingua`` when present (``python -m venv benchmarks/.venv-lingua &&
+benchmarks/.venv-lingua/bin/pip install lingua-language-detector``), else its column is skipped.
 
 Run: ``.venv/bin/python eval/langid.py [--per-language 1000]``
 """
@@ -217,6 +218,15 @@ def outside_checks(systems: dict[str, Labeler], rng: random.Random) -> None:
         ),
         "lorem-ipsum filler, labelled a confusable language (should be 0)": (lorem, set(data.CONFUSABLE)),
     }
+    comments = data.DATA / "judol-yt-gbennnn" / "dataset_judol_labelled.csv"
+    if comments.exists():
+        with comments.open(encoding="utf-8", newline="") as handle:
+            rows = [r["comment_text"] for r in csv.DictReader(handle) if r["label"] == "0"]
+        colloquial = [t for t in rows if len(t.split()) >= 5][:3000]
+        sets["colloquial YouTube comments (Indonesian, Sundanese), labelled a regional language"] = (
+            colloquial,
+            set(data.REGIONAL.values()),
+        )
     print("\n## outside the training sources\n")
     print("| set | n | " + " | ".join(systems) + " |")
     print("|---|---|" + "---|" * len(systems))
