@@ -131,8 +131,8 @@ def test_span_hashes_match_a_direct_polynomial_hash() -> None:
 
 
 def test_preparation_keeps_capitalized_words_and_joins_soft_hyphenated_ones() -> None:
-    assert prepare("Kata Menteri, Amerika Syarikat ter\u00adsebut 2018!", 200) == (
-        " kata menteri amerika syarikat tersebut "
+    assert prepare("Kata Menteri, Amerika Syarikat ter\u00adsebut 2018 sl\u200bot!", 200) == (
+        " kata menteri amerika syarikat tersebut slot "
     )
 
 
