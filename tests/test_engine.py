@@ -91,11 +91,17 @@ def test_finished_run_is_not_overwritten_silently(
     assert output_bytes(out) != before
 
 
-def test_a_kill_while_the_outputs_are_finalized_is_resumed(
-    corpus: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def reference_bytes(corpus: list[Path], tmp_path: Path) -> dict[str, bytes]:
+    """Output bytes of an uninterrupted run of the basic pipeline over ``corpus``."""
     reference = tmp_path / "reference"
     run_pipeline(basic_pipeline(corpus, reference), log=quiet)
+    return output_bytes(reference)
+
+
+def test_a_kill_while_the_outputs_are_finalized_is_resumed(
+    corpus: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reference_bytes: dict[str, bytes]
+) -> None:
     out = tmp_path / "out"
 
     def killed(*args: object, **kwargs: object) -> None:
@@ -109,7 +115,7 @@ def test_a_kill_while_the_outputs_are_finalized_is_resumed(
     messages: list[str] = []
     run_pipeline(basic_pipeline(corpus, out), log=messages.append)
     assert any("resuming" in m for m in messages)
-    assert output_bytes(out) == output_bytes(reference) and not (out / "_work").exists()
+    assert output_bytes(out) == reference_bytes and not (out / "_work").exists()
     assert (out / "README.md").exists() and "last of 2 attempts" in (out / "report.html").read_text()
     assert orjson.loads((out / "stats.json").read_bytes())["run"]["attempts"] == 2
 
@@ -172,11 +178,8 @@ def _running(pid: int) -> bool:
 
 
 def test_resume_after_a_crash_gives_the_same_output(
-    corpus: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    corpus: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reference_bytes: dict[str, bytes]
 ) -> None:
-    reference = tmp_path / "reference"
-    run_pipeline(basic_pipeline(corpus, reference), log=quiet)
-
     out = tmp_path / "crashed"
     original = shard_module.ShardWorker.run
     calls = {"n": 0}
@@ -195,7 +198,7 @@ def test_resume_after_a_crash_gives_the_same_output(
     messages: list[str] = []
     run_pipeline(basic_pipeline(corpus, out), log=messages.append)
     assert any("resuming" in m for m in messages)
-    assert output_bytes(out) == output_bytes(reference)
+    assert output_bytes(out) == reference_bytes
 
 
 def test_changed_configuration_does_not_resume_silently(corpus: list[Path], tmp_path: Path) -> None:
