@@ -10,10 +10,9 @@ pairs all cost a few vector operations.
 Text preparation: the text is lowercased, invisible in-word characters (soft hyphens, zero-width spaces
 and joiners) are removed, and every run of non-letters becomes one space. Capitalized words stay: how a
 language spells names and titles is evidence too (Amerika Serikat / Syarikat, Inggris / Inggeris, Agustus
-/ Ogos, Kerajaan). Dropping mid-sentence capitalized
-words, as an earlier version did so that the model would not learn its training news's names, cost
-accuracy everywhere it was measured: held-out news sentences 96.3% with them vs 95.0% without, Indonesian
-PAWS sentences 93.9% vs 89.0%.
+/ Ogos, Kerajaan). Dropping mid-sentence capitalized words, as an earlier version did so that the model
+would not learn its training news's names, cost accuracy everywhere it was measured: held-out news
+sentences 96.3% with them vs 95.0% without, Indonesian PAWS sentences 93.9% vs 89.0%.
 """
 
 from __future__ import annotations
