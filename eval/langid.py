@@ -201,11 +201,10 @@ def outside_checks(systems: dict[str, Labeler], rng: random.Random) -> None:
     (which must not come out as a confusable language)."""
     import csv
 
-    paws_file = data.DATA / "paws-id-mt" / "dev.tsv"
-    if not paws_file.exists():
+    paws_folder = data.DATA / "paws-id-mt"
+    if not (paws_folder / "dev.tsv").exists():
         return
-    with paws_file.open(encoding="utf-8", newline="") as handle:
-        paws = [row["sentence1"] for row in csv.DictReader(handle, delimiter="\t")]
+    paws = _first_sentences(paws_folder / "dev.tsv")
     paws = rng.sample(paws, min(1500, len(paws)))
     words = LOREM.split()
     lengths = [rng.randint(40, 120) for _ in range(200)]
@@ -218,6 +217,11 @@ def outside_checks(systems: dict[str, Labeler], rng: random.Random) -> None:
         ),
         "lorem-ipsum filler, labelled a confusable language (should be 0)": (lorem, set(data.CONFUSABLE)),
     }
+    if (paws_folder / "test.tsv").exists():
+        sets["PAWS-id test file sentences, labelled ind_Latn"] = (
+            _first_sentences(paws_folder / "test.tsv"),
+            {"ind_Latn"},
+        )
     comments = data.DATA / "judol-yt-gbennnn" / "dataset_judol_labelled.csv"
     if comments.exists():
         with comments.open(encoding="utf-8", newline="") as handle:
@@ -233,6 +237,14 @@ def outside_checks(systems: dict[str, Labeler], rng: random.Random) -> None:
     for name, (texts, labels) in sets.items():
         shares = [sum(p in labels for p in labeler(texts)[0]) / len(texts) for labeler in systems.values()]
         print(f"| {name} | {len(texts)} | " + " | ".join(f"{share:.1%}" for share in shares) + " |")
+
+
+def _first_sentences(path: Path) -> list[str]:
+    """sentence1 of every row of a PAWS-id TSV file (fields with quotes are quoted CSV-style)."""
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as handle:
+        return [row["sentence1"] for row in csv.DictReader(handle, delimiter="\t")]
 
 
 LOREM = (

@@ -42,6 +42,7 @@ from train_mt import (
     expected_calibration_error,
     fit_style,
     indonesian_examples,
+    paws_sentences,
     style_matrix,
 )
 
@@ -114,6 +115,18 @@ def indonesian(model: MtModel, config: dict) -> None:
     mask = (lengths >= 10) & (lengths <= 30)
     row("ROC AUC, sentences of 10-30 tokens only", auc(labels[mask], probs[mask]), "length control")
     row("ECE (10 bins)", f"{expected_calibration_error(labels, probs):.4f}", "calibrated on the calib split")
+    if (DATA / "paws-id-mt" / "test.tsv").exists():
+        known = {e.text for e in examples}
+        unseen = [e.text for e in paws_sentences("test.tsv") if e.text not in known]
+        native = probs[labels == 0]
+        row(
+            "ROC AUC, PAWS test file (never trained on) vs the held-out native sentences",
+            auc(
+                np.r_[np.ones(len(unseen)), np.zeros(len(native))],
+                np.r_[model.probability(model.signals(unseen)), native],
+            ),
+            f"{len(unseen)} MT / {len(native)} native",
+        )
     row("ablation: style n-grams only", auc(labels, signals.style_logit))
     row("ablation: calque rate only", auc(labels, signals.calque_rate))
     row("ablation: English-token share only", auc(labels, signals.english_share))

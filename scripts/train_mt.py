@@ -57,10 +57,11 @@ def usable(sentence: str) -> bool:
     return MIN_TOKENS <= len(tokenize(sentence)) <= MAX_TOKENS
 
 
-def paws_sentences() -> list[Example]:
-    """sentence1 of every pair and sentence2 of paraphrase pairs (label 1), PTB quotes undone."""
+def paws_sentences(file: str = "dev.tsv") -> list[Example]:
+    """sentence1 of every pair and sentence2 of paraphrase pairs (label 1) of a PAWS-id file, PTB quotes
+    undone."""
     out, seen = [], set()
-    with (DATA / "paws-id-mt" / "dev.tsv").open(encoding="utf-8") as handle:
+    with (DATA / "paws-id-mt" / file).open(encoding="utf-8") as handle:
         next(handle)
         for line in handle:
             _, first, second, label = line.rstrip("\n").split("\t")[:4]
