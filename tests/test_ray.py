@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -260,14 +261,22 @@ def test_plan_partitions_run_as_ray_tasks_and_agree_with_local_processes(ray_clu
     assert plans["ray"].equals(plans["local"])
 
 
-def run_cli(config: Path, corpus: Path, output: Path, *options: str) -> None:
+def cli_command(config: Path, corpus: Path, output: Path, *options: str) -> list[str]:
     saring = Path(sys.executable).with_name("saring")
     inputs = [option for path in [str(corpus), *sample_inputs()] for option in ("-i", path)]
-    command = [str(saring), "run", str(config), *inputs, "-o", str(output), "-w", "2", "-q", *options]
-    # Ray >= 2.59 protects the clusters it starts with a token (~/.ray/auth_token); a driver must opt in.
-    env = {**os.environ, "RAY_AUTH_MODE": "token"}
-    finished = subprocess.run(command, capture_output=True, text=True, timeout=180, env=env)
+    return [str(saring), "run", str(config), *inputs, "-o", str(output), "-w", "2", "-q", *options]
+
+
+#: Ray >= 2.59 protects the clusters it starts with a token (~/.ray/auth_token); a driver must opt in.
+CLI_ENV = {**os.environ, "RAY_AUTH_MODE": "token"}
+
+
+def run_cli(config: Path, corpus: Path, output: Path, *options: str) -> str:
+    """Run ``saring run`` to the end; its output."""
+    command = cli_command(config, corpus, output, *options)
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=180, env=CLI_ENV)
     assert finished.returncode == 0, finished.stderr[-3000:]
+    return finished.stdout + finished.stderr
 
 
 def default_pipeline_file(folder: Path, engine: str = "local") -> Path:
@@ -288,6 +297,48 @@ def test_cli_with_engine_in_yaml_starts_and_stops_its_own_ray(
     """``engine: {kind: ray}`` without an address: the run starts a private local Ray and stops it."""
     run_cli(default_pipeline_file(tmp_path, engine="ray"), corpus, tmp_path / "ray")
     assert_same_output(local_output, tmp_path / "ray")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="finds Ray's processes in /proc")
+def test_a_killed_ray_run_resumes_to_the_same_output(corpus: Path, local_output: Path, tmp_path: Path):
+    """SIGKILL ``saring run`` on its private Ray (the driver and Ray's own processes) once a shard-phase
+    is done; the same command resumes the run and writes the uninterrupted run's bytes."""
+    config = default_pipeline_file(tmp_path, engine="ray")
+    output = tmp_path / "ray"
+    process = subprocess.Popen(
+        cli_command(config, corpus, output),
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=CLI_ENV,
+    )
+    done = output / "_work" / "done"
+    deadline = time.monotonic() + 180
+    while process.poll() is None and time.monotonic() < deadline and not any(done.glob("*.json")):
+        time.sleep(0.01)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert any(done.glob("*.json")) and not (output / "manifest.json").exists(), "the kill must land mid-run"
+    assert not _session_processes(process.pid), "Ray's processes should have gone with the run"
+    assert "resuming" in run_cli(config, corpus, output)
+    assert_same_output(local_output, output)
+
+
+def _session_processes(session: int) -> list[int]:
+    """Process ids still alive in a session (a zombie or two may take a moment to be reaped)."""
+    for _ in range(100):
+        alive = []
+        for entry in Path("/proc").iterdir():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if entry.name.isdigit() and int(fields[3]) == session and fields[0] != "Z":
+                alive.append(int(entry.name))
+        if not alive:
+            return []
+        time.sleep(0.05)
+    return alive
 
 
 def test_cli_joins_a_running_cluster_by_address(
