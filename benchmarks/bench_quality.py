@@ -7,6 +7,12 @@ pages (harness.build_documents). Both tools run one process with the FineWeb-2 `
 fastText lid.176 (the same local file) keeping Indonesian with score >= 0.685, then Gopher repetition,
 FineWeb quality and Gopher quality with FineWeb-2's thresholds; a second pair adds the C4 rules.
 datatrove splits words with spaCy's blank Indonesian tokenizer in every filter; saring once per batch.
+As datatrove's LanguageFilter does, saring's LID stage removes documents labelled with another
+language (``keep: [ind_Latn]``), so the quality filters see Indonesian ones only; the quality stage
+applies the language-score threshold (to its reading of the score: the close group's share where the
+discriminator chose the label). One more run lets the quality stage remove the other languages itself,
+measuring every quality signal of every document: the benchmark checks that it keeps the same
+documents.
 
 dolma 1.2.1 (``dolma tag``, one process) tags the same documents, gzipped in its ``documents/`` layout,
 with its Gopher and C4 taggers (and its PII regexes): it records attributes and removes nothing, so only
@@ -165,7 +171,7 @@ def run_saring(documents: Path, output: Path, stages: str, lid: str) -> None:
     import saring
     from saring.config import parse_pipeline
     from saring.core.registry import register
-    from saring.core.stage import DocView, Measured, Stage
+    from saring.core.stage import DocView, Measured, Stage, StageParams
 
     if lid == "lid176":
 
@@ -175,8 +181,23 @@ def run_saring(documents: Path, output: Path, stages: str, lid: str) -> None:
 
             name = "bench_lid176"
 
+            class Params(StageParams):
+                keep: list[str] | None = None
+                min_score: float = 0.0
+
             def signal_schema(self):
                 return {"language": pa.string(), "score": pa.float32()}
+
+            def decide(self, signals):
+                keep, floor = self.params.keep, self.params.min_score
+                return [
+                    "language_not_kept"
+                    if keep is not None and language not in keep
+                    else "low_language_score"
+                    if score < floor
+                    else None
+                    for language, score in zip(signals["language"], signals["score"], strict=True)
+                ]
 
             def setup(self):
                 import fasttext
@@ -194,13 +215,20 @@ def run_saring(documents: Path, output: Path, stages: str, lid: str) -> None:
                 )
 
     lid_stage = {"stage": "langid"} if lid == "langid" else {"stage": "bench_lid176", "label": "langid"}
+    # As datatrove's LanguageFilter. lid.176's score is the one the quality stage reads; the langid
+    # stage's is the discriminator's where it chose the label, which the quality stage reads otherwise.
+    lid_filter = {**lid_stage, "keep": ["ind_Latn"]}
+    if lid == "lid176":
+        lid_filter["min_score"] = INDONESIAN["language_score"]
     quality = {"stage": "quality", "preset": "ind_Latn"}
     chosen = {
         "io": [],
         "lid": [lid_stage],
         "quality": [quality],
-        "lid+quality": [lid_stage, quality],
-        "lid+quality+c4": [lid_stage, {**quality, "filters": {"c4": True}}],
+        "lid+quality": [lid_filter, quality],
+        "lid+quality-all": [lid_stage, quality],
+        "lid+quality+c4": [lid_filter, {**quality, "filters": {"c4": True}}],
+        "lid+quality-all+c4": [lid_stage, {**quality, "filters": {"c4": True}}],
     }[stages]
     pipeline = parse_pipeline(
         yaml.safe_dump(
@@ -319,7 +347,14 @@ def saring_decisions(output: Path) -> dict[str, str | None]:
         for r in harness.read_jsonl_zst(part):
             removed = r.get("removed") or {}
             stage, reason = removed.get("stage", ""), removed.get("reason", "")
-            decisions[r["id"]] = reason if stage == "quality" else f"{stage}:{reason}"
+            # the language check, by the LID stage or the quality stage, is datatrove's "language" filter
+            decisions[r["id"]] = (
+                reason
+                if stage == "quality"
+                else f"language:{reason}"
+                if stage == "langid"
+                else f"{stage}:{reason}"
+            )
     return decisions
 
 
@@ -443,6 +478,7 @@ def main() -> None:
         ("saring", "quality", "lid176", "quality only (ind_Latn)"),
         ("saring", "lid+quality", "lid176", lid_quality),
         ("saring", "lid+quality", "langid", f"{lid_quality} (langid stage)"),
+        ("saring", "lid+quality-all", "langid", f"{lid_quality} (langid stage), quality on every document"),
         ("datatrove", "lid+quality", "lid176", lid_quality),
     ]
     if not args.skip_c4:
@@ -466,6 +502,17 @@ def main() -> None:
         "Command: `.venv/bin/python benchmarks/bench_quality.py`.",
         harness.markdown_table(header, rows),
     ]
+    filtered, measured_all = (
+        decisions.get(("saring", s, "langid")) for s in ("lid+quality", "lid+quality-all")
+    )
+    if filtered and measured_all:
+        same = {i for i, r in filtered.items() if r is None} == {
+            i for i, r in measured_all.items() if r is None
+        }
+        sections.append(
+            "Same kept documents whether saring's LID stage or its quality stage removes the other "
+            f"languages (langid stage runs): **{same}**."
+        )
     if args.repeat > 1:
         steady = repeated(documents, args.repeat)
         steady_runs: list[Run] = [
@@ -473,6 +520,8 @@ def main() -> None:
             ("saring", "lid+quality", "lid176", lid_quality),
             ("saring", "lid+quality", "langid", f"{lid_quality} (langid stage)"),
             ("saring", "lid+quality+c4", "langid", "... + C4 (langid stage)"),
+            # dolma tags every document: the like-for-like saring run measures every document too
+            ("saring", "lid+quality-all+c4", "langid", "... + C4 (langid stage), quality on every document"),
             *dolma_runs,
         ]
         steady_rows, _, _ = run_table(
