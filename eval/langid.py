@@ -4,7 +4,8 @@ Held-out items are the test splits of ``scripts/train_langid.py`` (never trained
 sentences; news articles by URL (ind: Indonesian scrape, zsm: Malaysian news); for jav/sun/min, which
 have no documents here, pseudo-documents of 5-12 held-out sentences. A last table checks text from
 outside the training sources: Indonesian PAWS sentences (machine-translated Wikipedia), lorem-ipsum
-filler, and colloquial YouTube comments (not gambling; Indonesian with Sundanese, no language labels),
+filler, Spanish and English sentences (which must not come out as a group language), and colloquial
+YouTube comments (not gambling; Indonesian with Sundanese, no language labels),
 which the regional classes should leave alone. lingua (high-accuracy mode) runs from
 ``benchmarks/.venv-lingua`` when present (``python -m venv benchmarks/.venv-lingua &&
 benchmarks/.venv-lingua/bin/pip install lingua-language-detector``), else its column is skipped.
@@ -217,6 +218,21 @@ def outside_checks(systems: dict[str, Labeler], rng: random.Random) -> None:
         ),
         "lorem-ipsum filler, labelled a confusable language (should be 0)": (lorem, set(data.CONFUSABLE)),
     }
+    spanish = data.DATA / "mt-detect-es-unbabel" / "train_dataset.txt"
+    if spanish.exists():
+        lines = spanish.read_text(encoding="utf-8").splitlines()
+        sets["Spanish sentences (Unbabel), labelled a group language (should be ~0)"] = (
+            [line.partition("\t")[2] for line in rng.sample(lines, 2000)],
+            set(data.GROUP),
+        )
+    english = data.DATA / "msrp-paraphrase" / "msr_paraphrase_train.txt"
+    if english.exists():
+        with english.open(encoding="utf-8-sig") as handle:
+            rows = [line.rstrip("\n").split("\t") for line in handle][1:]
+        sets["English sentences (MSRP), labelled a group language (should be ~0)"] = (
+            [row[3] for row in rng.sample(rows, 2000)],
+            set(data.GROUP),
+        )
     if (paws_folder / "test.tsv").exists():
         sets["PAWS-id test file sentences, labelled ind_Latn"] = (
             _first_sentences(paws_folder / "test.tsv"),

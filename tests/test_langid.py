@@ -184,6 +184,15 @@ def test_tagalog_is_resolved_but_a_sister_language_the_model_never_saw_is_left_a
     assert stage._discriminator.overrules("tgl_Latn", "eng_Latn")
 
 
+def test_short_tagalog_that_lid176_calls_english_reaches_the_discriminator(stage: LangId) -> None:
+    """lid.176 answers English, fairly sure (0.44-0.5), but gives Tagalog some mass: the languages the
+    discriminator knows, Tagalog included, route the text to it. English stays English."""
+    texts = ["May kotse ba kayo?", "May pasok ba bukas?", "May I come in?", "Where are you going tomorrow?"]
+    batch = run_stages([stage], texts)
+    assert batch.signals["langid.first_pass"][:2] == ["eng_Latn", "eng_Latn"]
+    assert batch.signals["langid.language"] == ["tgl_Latn", "tgl_Latn", "eng_Latn", "eng_Latn"]
+
+
 def test_tagalog_lines_do_not_count_as_the_indonesian_main_language() -> None:
     """lid.176 tells Tagalog from Indonesian, so only the confusable group (ind/zsm/jav/sun/min and the
     regional languages) shares one family in the share."""
