@@ -174,23 +174,29 @@ def test_wordfreq_ratio_points_spelling_pairs_at_their_language() -> None:
 
 def test_tagalog_is_resolved_but_a_sister_language_the_model_never_saw_is_left_alone(stage: LangId) -> None:
     """lid.176 is unsure on both short texts; the discriminator knows Tagalog, but has seen no Cebuano, so
-    it does not turn lid.176's Cebuano answer into Tagalog."""
+    it does not turn lid.176's Cebuano answer into Tagalog. Ilocano with some Tagalog mass (ilo 0.67, tl
+    0.20) is not sent to the discriminator for it, and stays Ilocano."""
     tagalog = "Magandang umaga sa inyong lahat. Ano ang pangalan mo? Saan ka pupunta ngayon?"
     cebuano = "Maayong buntag kaninyong tanan. Unsa may imong ngalan? Asa ka padulong karon?"
-    batch = run_stages([stage], [tagalog, cebuano])
-    assert batch.signals["langid.language"] == ["tgl_Latn", "ceb_Latn"]
+    ilocano = "Ti inak ket nagluto iti makan idiay kusina idi rabii."
+    batch = run_stages([stage], [tagalog, cebuano, ilocano])
+    assert batch.signals["langid.language"] == ["tgl_Latn", "ceb_Latn", "ilo_Latn"]
     assert batch.signals["langid.first_pass"][1] == "ceb_Latn"
+    assert batch.signals["langid.main_language_share"][2] == 1.0
     assert not stage._discriminator.overrules("tgl_Latn", "ceb_Latn")
     assert stage._discriminator.overrules("tgl_Latn", "eng_Latn")
 
 
 def test_short_tagalog_that_lid176_calls_english_reaches_the_discriminator(stage: LangId) -> None:
     """lid.176 answers English, fairly sure (0.44-0.5), but gives Tagalog some mass: the languages the
-    discriminator knows, Tagalog included, route the text to it. English stays English."""
+    discriminator knows, Tagalog included, route the text to it. English stays English. The one chunk
+    of such a text is the Tagalog text, so it is all in the main language (the quality stage's
+    language score)."""
     texts = ["May kotse ba kayo?", "May pasok ba bukas?", "May I come in?", "Where are you going tomorrow?"]
     batch = run_stages([stage], texts)
     assert batch.signals["langid.first_pass"][:2] == ["eng_Latn", "eng_Latn"]
     assert batch.signals["langid.language"] == ["tgl_Latn", "tgl_Latn", "eng_Latn", "eng_Latn"]
+    assert batch.signals["langid.main_language_share"] == [1.0, 1.0, 1.0, 1.0]
 
 
 def test_tagalog_lines_do_not_count_as_the_indonesian_main_language() -> None:

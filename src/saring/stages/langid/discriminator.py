@@ -73,6 +73,7 @@ class Discriminator:
         self.short_chars = short_chars
         self.confusable = frozenset(confusable)
         self.unseen_neighbours = frozenset(unseen_neighbours)
+        self.unseen_languages = frozenset(language for _, language in unseen_neighbours)
 
     @classmethod
     def load(cls, path: Path) -> Discriminator:

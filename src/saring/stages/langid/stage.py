@@ -6,14 +6,15 @@ document's distribution is the length-weighted mean of the chunks' top-5 distrib
 ``main_language_share`` is the weighted share of the read chunks whose top label is the document's (or,
 for a language lid.176 has no label for, the first pass's answer that the discriminator replaced; lid.176
 cannot tell the confusable group apart per chunk, so there the group counts as one language).
-When the first pass lands in the confusable group ``ind/zsm/jav/sun/min`` (its top label is in it, or
-the languages the discriminator knows, Tagalog included, hold at least ``route_min_group_prob``), or a
-Latin-script top label is unsure, the discriminator
-decides between ``ind/zsm/jav/sun/min/tgl``, the regional languages lid.176 has no label for
-(``ace/ban/bjn/bug/mad/nij/bbc``: Acehnese, Balinese, Banjar, Buginese, Madurese, Ngaju, Toba Batak),
-or sends the text back (``other``) to the first pass's answer;
-it scores all routed documents of a batch at once. It does not overrule a first-pass answer naming a
-close language it has seen no text of (Cebuano, Waray, ... for Tagalog).
+When the first pass's top label is in the confusable group ``ind/zsm/jav/sun/min``, or the languages
+the discriminator can answer (that group and Tagalog) hold at least ``route_min_group_prob`` of it, or
+a Latin-script top label is unsure, the discriminator decides between ``ind/zsm/jav/sun/min/tgl``, the
+regional languages lid.176 has no label for (``ace/ban/bjn/bug/mad/nij/bbc``: Acehnese, Balinese,
+Banjar, Buginese, Madurese, Ngaju, Toba Batak), or sends the text back (``other``) to the first pass's
+answer; it scores all routed documents of a batch at once. It does not overrule a first-pass answer
+naming a close language of Tagalog it has seen no text of (Cebuano, Waray, ...) with Tagalog, and
+Tagalog's mass does not route such a text to it. A document
+the first pass read as one chunk takes the discriminator's answer for that chunk too (its share is 1).
 
 ``per_line: true`` labels every line on its own (discriminator included) into ``line_languages``,
 aligned with ``text.split("\\n")`` (null for blank lines), and computes the share from those labels.
@@ -137,12 +138,16 @@ class LangId(Stage):
         unit.label = max(unit.probs, key=unit.probs.__getitem__) if unit.probs else NO_LANGUAGE
 
     def _routed(self, probs: Mapping[str, float], top: str) -> bool:
-        """Whether the discriminator decides: the first pass is in (or near) the group, or unsure on Latin."""
+        """Whether the discriminator decides: the first pass's top label is in the group, its answers hold
+        enough of the distribution, or the first pass is unsure on Latin script."""
         if not self.params.discriminator:
             return False
-        group_mass = sum(p for label, p in probs.items() if label in self._answers)
+        # Tagalog's mass does not route a text lid.176 gives to one of Tagalog's sister languages, which
+        # the discriminator never saw (Ilocano at ilo 0.67, tl 0.20 came out Sundanese)
+        answers = self._group if top in self._discriminator.unseen_languages else self._answers
+        answer_mass = sum(p for label, p in probs.items() if label in answers)
         unsure_latin = top.endswith("_Latn") and probs.get(top, 0.0) < self.params.route_below_score
-        return top in self._group or group_mass >= self.params.route_min_group_prob or unsure_latin
+        return top in self._group or answer_mass >= self.params.route_min_group_prob or unsure_latin
 
     def _family(self, label: str) -> str:
         return "group" if label in self._group else label
@@ -207,6 +212,9 @@ class LangId(Stage):
                 _line_labels(text, units) for text, units in zip(docs.texts, units_by_doc, strict=True)
             ]
         else:
+            for units, language, by in zip(units_by_doc, languages, resolved_by, strict=True):
+                if by == "discriminator" and len(units) == 1:
+                    units[0].label = language  # the discriminator judged that very text
             mains = [
                 self._main_families(*labels)
                 for labels in zip(languages, signals["first_pass"], resolved_by, strict=True)
