@@ -5,6 +5,7 @@ Runs on a private local Ray cluster (2 CPUs, started once for the module); skipp
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -301,8 +302,10 @@ def test_cli_with_engine_in_yaml_starts_and_stops_its_own_ray(
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="finds Ray's processes in /proc")
 def test_a_killed_ray_run_resumes_to_the_same_output(corpus: Path, local_output: Path, tmp_path: Path):
-    """SIGKILL ``saring run`` on its private Ray (the driver and Ray's own processes) once a shard-phase
-    is done; the same command resumes the run and writes the uninterrupted run's bytes."""
+    """SIGKILL ``saring run`` on its private Ray once a shard-phase is done: the process group (the
+    driver, Ray's GCS and raylet) at once; Ray starts its workers in process groups of their own, and
+    they exit when their raylet is gone. The same command resumes the run and writes the uninterrupted
+    run's bytes."""
     config = default_pipeline_file(tmp_path, engine="ray")
     output = tmp_path / "ray"
     process = subprocess.Popen(
@@ -313,20 +316,29 @@ def test_a_killed_ray_run_resumes_to_the_same_output(corpus: Path, local_output:
         env=CLI_ENV,
     )
     done = output / "_work" / "done"
-    deadline = time.monotonic() + 180
-    while process.poll() is None and time.monotonic() < deadline and not any(done.glob("*.json")):
-        time.sleep(0.01)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    assert any(done.glob("*.json")) and not (output / "manifest.json").exists(), "the kill must land mid-run"
-    assert not _session_processes(process.pid), "Ray's processes should have gone with the run"
+    try:
+        deadline = time.monotonic() + 180
+        while process.poll() is None and time.monotonic() < deadline and not any(done.glob("*.json")):
+            time.sleep(0.01)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        assert any(done.glob("*.json")) and not (output / "manifest.json").exists(), (
+            "the kill must land mid-run"
+        )
+        assert not _session_processes(process.pid, seconds=60), "Ray's processes should end with the run"
+    finally:
+        for pid in _session_processes(process.pid, seconds=0):  # nothing of it may outlive the test
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
     assert "resuming" in run_cli(config, corpus, output)
     assert_same_output(local_output, output)
 
 
-def _session_processes(session: int) -> list[int]:
-    """Process ids still alive in a session (a zombie or two may take a moment to be reaped)."""
-    for _ in range(100):
+def _session_processes(session: int, seconds: float) -> list[int]:
+    """Process ids alive in a session (zombies aside), once none is left or after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
         alive = []
         for entry in Path("/proc").iterdir():
             try:
@@ -335,10 +347,9 @@ def _session_processes(session: int) -> list[int]:
                 continue
             if entry.name.isdigit() and int(fields[3]) == session and fields[0] != "Z":
                 alive.append(int(entry.name))
-        if not alive:
-            return []
+        if not alive or time.monotonic() >= deadline:
+            return alive
         time.sleep(0.05)
-    return alive
 
 
 def test_cli_joins_a_running_cluster_by_address(
