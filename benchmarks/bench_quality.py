@@ -477,6 +477,7 @@ def main() -> None:
         ("saring", "lid", "langid", "langid stage only (lid.176 + discriminator)"),
         ("saring", "quality", "lid176", "quality only (ind_Latn)"),
         ("saring", "lid+quality", "lid176", lid_quality),
+        ("saring", "lid+quality-all", "lid176", f"{lid_quality}, quality on every document"),
         ("saring", "lid+quality", "langid", f"{lid_quality} (langid stage)"),
         ("saring", "lid+quality-all", "langid", f"{lid_quality} (langid stage), quality on every document"),
         ("datatrove", "lid+quality", "lid176", lid_quality),
@@ -502,16 +503,19 @@ def main() -> None:
         "Command: `.venv/bin/python benchmarks/bench_quality.py`.",
         harness.markdown_table(header, rows),
     ]
-    filtered, measured_all = (
-        decisions.get(("saring", s, "langid")) for s in ("lid+quality", "lid+quality-all")
-    )
-    if filtered and measured_all:
-        same = {i for i, r in filtered.items() if r is None} == {
-            i for i, r in measured_all.items() if r is None
-        }
+    same_kept = {}
+    for lid in ("lid176", "langid"):
+        filtered, measured_all = (
+            decisions.get(("saring", s, lid)) for s in ("lid+quality", "lid+quality-all")
+        )
+        if filtered and measured_all:
+            same_kept[lid] = {i for i, r in filtered.items() if r is None} == {
+                i for i, r in measured_all.items() if r is None
+            }
+    if same_kept:
         sections.append(
             "Same kept documents whether saring's LID stage or its quality stage removes the other "
-            f"languages (langid stage runs): **{same}**."
+            f"languages: **{same_kept}** (by the LID run)."
         )
     if args.repeat > 1:
         steady = repeated(documents, args.repeat)
@@ -575,6 +579,8 @@ def main() -> None:
     harness.RESULTS.mkdir(parents=True, exist_ok=True)
     (harness.RESULTS / "quality.md").write_text(report + "\n")
     print(report)
+    if not all(same_kept.values()):
+        raise SystemExit(f"the two ways of removing other languages kept different documents: {same_kept}")
 
 
 if __name__ == "__main__":
