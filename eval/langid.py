@@ -2,7 +2,8 @@
 
 Held-out items are the test splits of ``scripts/train_langid.py`` (never trained on): Tatoeba and NusaX
 sentences; news articles by URL (ind: Indonesian scrape, zsm: Malaysian news); for jav/sun/min, which
-have no documents here, pseudo-documents of 5-12 held-out sentences. A last table checks text from
+have no documents here, pseudo-documents of 5-12 held-out sentences; and NusaX's own test file
+(``lid-nusax-mt/test.csv``) when it sits beside the train and valid files. A last table checks text from
 outside the training sources: Indonesian PAWS sentences (machine-translated Wikipedia), lorem-ipsum
 filler, Spanish and English sentences (which must not come out as a group language), and colloquial
 YouTube comments (not gambling; Indonesian with Sundanese, no language labels),
@@ -16,6 +17,7 @@ Run: ``.venv/bin/python eval/langid.py [--per-language 1000]``
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import random
 import subprocess
@@ -200,8 +202,6 @@ def outside_checks(systems: dict[str, Labeler], rng: random.Random) -> None:
     """Texts from outside the training sources: Indonesian PAWS sentences (Google-translated Wikipedia:
     formal, names and numbers; never trained on), the same joined four at a time, and lorem-ipsum filler
     (which must not come out as a confusable language)."""
-    import csv
-
     paws_folder = data.DATA / "paws-id-mt"
     if not (paws_folder / "dev.tsv").exists():
         return
@@ -257,8 +257,6 @@ def outside_checks(systems: dict[str, Labeler], rng: random.Random) -> None:
 
 def _first_sentences(path: Path) -> list[str]:
     """sentence1 of every row of a PAWS-id TSV file (fields with quotes are quoted CSV-style)."""
-    import csv
-
     with path.open(encoding="utf-8", newline="") as handle:
         return [row["sentence1"] for row in csv.DictReader(handle, delimiter="\t")]
 
@@ -285,6 +283,16 @@ def main() -> int:
         systems["lingua"] = lingua_labeler
     else:
         print(f"lingua not installed at {LINGUA_PYTHON}: its column is skipped")
+    nusax_test = data.DATA / "lid-nusax-mt" / "test.csv"
+    if nusax_test.exists():  # NusaX's own test split, not in the dev data: never trained on
+        with nusax_test.open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        sets["NusaX test file sentences"] = [
+            (row[column], label)
+            for column, label in data.NUSAX.items()
+            for row in rows
+            if row[column].strip()
+        ]
     for name, items in sets.items():
         predicted = table(name, items, systems)
         if name.endswith("sentences"):
