@@ -152,13 +152,14 @@ class LangId(Stage):
     def _family(self, label: str) -> str:
         return "group" if label in self._group else label
 
-    def _main_families(self, language: str, first_pass: str, resolved_by: str) -> set[str]:
-        """The chunk labels counted as the document's language in its share: its own family, and, when
-        the discriminator answered a language lid.176 has no label for, the first pass's answer it
-        replaced (lid.176 calls Acehnese English: those chunks are the Acehnese text). Where lid.176
-        could have named the language, chunks it gave another label stay another language."""
+    def _main_families(self, language: str, first_pass: str, resolved_by: str, chunks: int) -> set[str]:
+        """The chunk labels counted as the document's language in its share: its own family, and the first
+        pass's answer the discriminator replaced when it answered a language lid.176 has no label for
+        (lid.176 calls Acehnese English: those chunks are the Acehnese text), or when the document is one
+        chunk (the discriminator judged that very text). Where lid.176 could have named the language,
+        chunks of a longer document it gave another label stay another language."""
         main = {self._family(language)}
-        if resolved_by == "discriminator" and language not in self._first_pass_labels:
+        if resolved_by == "discriminator" and (language not in self._first_pass_labels or chunks == 1):
             main.add(self._family(first_pass))
         return main
 
@@ -212,12 +213,11 @@ class LangId(Stage):
                 _line_labels(text, units) for text, units in zip(docs.texts, units_by_doc, strict=True)
             ]
         else:
-            for units, language, by in zip(units_by_doc, languages, resolved_by, strict=True):
-                if by == "discriminator" and len(units) == 1:
-                    units[0].label = language  # the discriminator judged that very text
             mains = [
-                self._main_families(*labels)
-                for labels in zip(languages, signals["first_pass"], resolved_by, strict=True)
+                self._main_families(*labels, len(units))
+                for *labels, units in zip(
+                    languages, signals["first_pass"], resolved_by, units_by_doc, strict=True
+                )
             ]
             signals["main_language_share"] = [
                 _share(units, lambda u, main=main: self._family(u.label) in main)
