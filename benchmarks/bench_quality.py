@@ -172,6 +172,7 @@ def run_saring(documents: Path, output: Path, stages: str, lid: str) -> None:
     from saring.config import parse_pipeline
     from saring.core.registry import register
     from saring.core.stage import DocView, Measured, Stage, StageParams
+    from saring.stages.langid import LangId
 
     if lid == "lid176":
 
@@ -188,16 +189,7 @@ def run_saring(documents: Path, output: Path, stages: str, lid: str) -> None:
             def signal_schema(self):
                 return {"language": pa.string(), "score": pa.float32()}
 
-            def decide(self, signals):
-                keep, floor = self.params.keep, self.params.min_score
-                return [
-                    "language_not_kept"
-                    if keep is not None and language not in keep
-                    else "low_language_score"
-                    if score < floor
-                    else None
-                    for language, score in zip(signals["language"], signals["score"], strict=True)
-                ]
+            decide = LangId.decide  # the same keep / min_score decisions as the stage it stands in for
 
             def setup(self):
                 import fasttext
