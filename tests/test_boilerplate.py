@@ -91,6 +91,11 @@ INDONESIAN_FURNITURE = [
     ("« 1 2 3 »", "boilerplate:pagination"),
     ("Loading...", "boilerplate:loading"),
     ("Laporan Wartawan Tribunnews.com, Rina Ayu", "boilerplate:byline"),
+    ("Penulis: Dr. H. Ahmad Syafii Maarif, M.A.", "boilerplate:byline"),
+    ("Reporter: Ahmad Fauzi, Dewi Sartika | Editor: Budi", "boilerplate:byline"),
+    ("Baca juga Harga Emas Naik Lagi Hari Ini", "boilerplate:baca_juga"),
+    ("Baca jugaMendagri Ungkap Alasan Pindahkan 4 Pulau", "boilerplate:baca_juga"),
+    ("Tonton juga Video: Penerimaan Pajak Tembus Rp 1.000 T, Begini Rinciannya...", "boilerplate:baca_juga"),
     (
         "Dapatkan update berita pilihan dan breaking news setiap hari dari Kompas.com di Google News",
         "boilerplate:follow",
@@ -140,6 +145,13 @@ def test_news_furniture_is_removed(lead: str, line: str, reason: str) -> None:
         "Gambar itu tular di media sosial sejak semalam.",
         "Dapatkan maklumat terkini mengenai paras air sungai melalui portal rasmi JPS.",
         "Artikel ini telah diperbarui pada Senin (18/6) untuk menambahkan keterangan polisi.",
+        # instructions that start like a "Baca juga" heading, and a reader's reply that starts like a byline
+        "Baca juga aturan pakai pada kemasan dengan teliti, karena dosisnya berbeda.",
+        "Simak juga kebiasaan sederhana yang membantu mencegah maag kambuh, seperti makan teratur.",
+        "Baca juga panduan yang dikeluarkan oleh kementerian kesihatan.",
+        "Penulis: Bisa kok Kak Ani, malah hasilnya lebih lembut.",
+        "Oleh: kerajaan negeri akan mengumumkan bantuan.",
+        "Lihat pulau Komodo dari puncak bukit itu",
     ],
 )
 def test_sentences_like_furniture_are_not_boilerplate(line: str) -> None:
