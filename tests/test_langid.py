@@ -63,6 +63,19 @@ def test_english_chunks_of_a_mixed_document_do_not_count_as_its_indonesian(stage
     assert batch.signals["langid.main_language_share"][0] < 0.5
 
 
+def test_a_notice_in_capitals_is_read_like_the_same_text_in_lower_case(stage: LangId) -> None:
+    text = (
+        "DIBERITAHUKAN KEPADA SELURUH WARGA RT 05 BAHWA KERJA BAKTI MEMBERSIHKAN SALURAN AIR\n"
+        "AKAN DILAKSANAKAN PADA HARI MINGGU. WARGA DIMOHON MEMBAWA PERALATAN MASING-MASING.\n"
+        "ATAS PERHATIANNYA DIUCAPKAN TERIMA KASIH."
+    )
+    batch = run_stages([stage], [text, text.lower()])
+    for name in ("language", "first_pass", "main_language_share"):
+        capitals, lower = batch.signals[f"langid.{name}"]
+        assert capitals == lower, name
+    assert batch.signals["langid.language"][0] == "ind_Latn"
+
+
 def test_per_line_mode_shows_code_switching() -> None:
     text = SAMPLES["code_switched"]
     batch = run_stages([_stage(per_line=True)], [text + "\n\n"])

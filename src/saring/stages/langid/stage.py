@@ -113,7 +113,9 @@ class LangId(Stage):
         pending: list[str] = []
         read = text if self.params.per_line else text[: self.params.max_chars]
         for index, line in enumerate(read.split("\n")):
-            words = line.split()
+            # lid.176 is case-sensitive and reads all-caps lines as English (an Indonesian notice in
+            # capitals came out eng_Latn): they are read lowercased, as the discriminator reads everything
+            words = (line.lower() if line.isupper() else line).split()
             if not words:
                 continue
             if self.params.per_line:
