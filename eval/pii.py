@@ -32,6 +32,8 @@ import phonenumbers
 import regex
 from stdnum import luhn
 from stdnum.id import nik as stdnum_nik
+from stdnum.my import nric as stdnum_mykad
+from stdnum.th import pin as stdnum_thai_id
 
 from saring.resources import resource_path
 from saring.stages.pii import Pii
@@ -160,6 +162,28 @@ def gen_nik(rng: random.Random) -> str:
     return number if rng.random() < 0.9 else _group(number, [6, 6, 4], rng.choice([".", " "]))
 
 
+def _mykad_digits(rng: random.Random) -> str:
+    while True:
+        birth = f"{rng.randint(0, 99):02d}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
+        digits = birth + f"{rng.randint(1, 99):02d}" + _digits(4, rng)
+        if stdnum_mykad.is_valid(digits):  # a place-of-birth code in use
+            return digits
+
+
+def _thai_id_digits(rng: random.Random) -> str:
+    body = str(rng.randint(1, 8)) + _digits(11, rng)
+    return body + stdnum_thai_id.calc_check_digit(body)
+
+
+def gen_national_id(rng: random.Random) -> str:
+    """A MyKad or Thai ID number: written with its separators, or plain after an ID word."""
+    if rng.random() < 0.5:
+        digits = _mykad_digits(rng)
+        return _group(digits, [6, 2], "-") if rng.random() < 0.7 else f"No. K/P |{digits}"
+    digits = _thai_id_digits(rng)
+    return _group(digits, [1, 4, 5, 2], "-") if rng.random() < 0.7 else f"เลขประจำตัวประชาชน |{digits}"
+
+
 def _npwp_digits(rng: random.Random) -> str:
     head = f"0{rng.randint(1, 9)}{_digits(6, rng)}"
     return (
@@ -242,6 +266,9 @@ def lookalike(rng: random.Random) -> str:
         lambda: _format_card(_luhn_invalid(_card_digits(rng)), rng),
         lambda: _format_npwp(_luhn_invalid(_npwp_digits(rng)[:9]) + _npwp_digits(rng)[9:]),
         lambda: f"no. resi {_npwp_digits(rng)}",
+        lambda: f"{rng.randint(0, 99):02d}{rng.randint(13, 99)}{rng.randint(1, 28):02d}-14-{_digits(4, rng)}",
+        lambda: _group(_luhn_invalid(_thai_id_digits(rng)), [1, 4, 5, 2], "-"),
+        lambda: f"no. pesanan {_mykad_digits(rng)}",
         lambda: f"Rp {rng.randint(1, 999)}.{rng.randint(0, 999):03d}.{rng.randint(0, 999):03d}",
         lambda: f"Rp{rng.randint(1, 99)}.{rng.randint(0, 999):03d},00",
         lambda: f"RM{rng.randint(1, 99)},{rng.randint(0, 999):03d}",
@@ -283,6 +310,7 @@ CARRIERS = {
     "phone": ["hubungi {}", "(WA {})", "telp. {}", "di nomor {}", "{}", "HP: {}", "talian {}"],
     "nik": ["NIK {}", "NIK: {}", "nomor KTP {}", "({})", "{}"],
     "npwp": ["NPWP {}", "{}", "NPWP: {}", "nomor pokok wajib pajak {}"],
+    "national_id": ["{}", "({})", "IC {}", "pemegang kad pengenalan {}", "บัตรประชาชน {}"],
     "card": ["kartu kredit {}", "nomor kartu {}", "{}", "card {}"],
     "ip": ["IP {}", "alamat IP {}", "dari {}", "{}"],
     "bank_account": [
@@ -296,8 +324,9 @@ CARRIERS = {
     ],
     None: ["{}", "nomor {}", "({})", "yaitu {}"],
 }
-GENERATORS = {"email": gen_email, "phone": gen_phone, "nik": gen_nik, "npwp": gen_npwp, "card": gen_card,
-              "ip": gen_ip, "bank_account": gen_bank_account}  # fmt: skip
+GENERATORS = {"email": gen_email, "phone": gen_phone, "nik": gen_nik, "npwp": gen_npwp,
+              "national_id": gen_national_id, "card": gen_card, "ip": gen_ip,
+              "bank_account": gen_bank_account}  # fmt: skip
 
 
 def make_example(sentence: str, values: list[Value], rng: random.Random) -> tuple[str, list[tuple]]:

@@ -48,6 +48,8 @@ def found(stage: Pii, text: str) -> list[tuple[str, str]]:
         ("nik", "3171015708450001"),
         ("nik", "317101.570845.0001"),
         ("npwp", "01.312.166.0-091.000"),
+        ("national_id", "850612-14-5523"),  # MyKad
+        ("national_id", "1-1037-00123-45-8"),  # Thai ID
         ("card", "4111 1111 1111 1111"),
         ("card", "4111-1111-1111-1111"),
         ("card", "378645428410365"),
@@ -79,6 +81,10 @@ def test_finds_each_kind(stage: Pii, kind: str, value: str) -> None:
         "9971011708450001",  # NIK shape, unknown province
         "3171010000000000",  # NIK shape, day 0
         "01.312.166.1-091.000",  # NPWP with a wrong check digit
+        "851332-14-5523",  # MyKad shape, month 13
+        "850612-00-5523",  # MyKad shape, no such place of birth
+        "850612145523",  # a valid MyKad number, but no ID word: just a number
+        "1-1037-00123-45-6",  # Thai ID shape, wrong check digit
         "013121660091000",  # unformatted NPWP without the word NPWP: just a number
         "4111 1111 1111 1112",  # Luhn fails
         "1234567890123456",  # Luhn fails
@@ -142,6 +148,12 @@ def test_a_banks_phone_number_stays_a_phone_number(stage: Pii, text: str, phone:
     assert found(stage, text) == [("phone", phone)]
 
 
+def test_an_id_word_makes_a_plain_digit_run_a_national_id(stage: Pii) -> None:
+    assert found(stage, "No. K/P: 850612145523") == [("national_id", "850612145523")]
+    assert found(stage, "เลขประจำตัวประชาชน 1103700123458") == [("national_id", "1103700123458")]
+    assert found(stage, "nomor pesanan 1103700123458") == []
+
+
 def test_context_decides_unformatted_npwp_and_card_versus_nik(stage: Pii) -> None:
     assert found(stage, "NPWP: 013121660091000") == [("npwp", "013121660091000")]
     assert found(stage, "tercatat 013121660091000") == []
@@ -167,7 +179,7 @@ def _outside(text: str, spans: list[str]) -> list[str]:
 
 
 def test_nothing_outside_the_spans_changes(stage: Pii) -> None:
-    token = regex.compile(r"<(?:EMAIL|PHONE|NIK|NPWP|CARD|IP|BANK_ACCOUNT)>")
+    token = regex.compile(r"<(?:EMAIL|PHONE|NIK|NPWP|NATIONAL_ID|CARD|IP|BANK_ACCOUNT)>")
     for case in CASES:
         redacted, _ = stage.redact(case["text"])
         assert token.split(redacted) == _outside(case["text"], [value for _, value in case["pii"]])

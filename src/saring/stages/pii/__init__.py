@@ -1,6 +1,6 @@
-"""Personal data: find e-mail addresses, phone numbers, NIK, NPWP, card numbers, IP addresses and bank
-account numbers and replace each with a typed placeholder (``<PHONE>``) or a keyed hash
-(``<PHONE:1f0c9a2b77de>``).
+"""Personal data: find e-mail addresses, phone numbers, NIK, NPWP, other national ID numbers (MyKad,
+Thai ID), card numbers, IP addresses and bank account numbers and replace each with a typed placeholder
+(``<PHONE>``) or a keyed hash (``<PHONE:1f0c9a2b77de>``).
 
 Only the matched spans change; every other character of the text is kept as it was. Numbers that
 look like personal data but fail validation (a 16-digit invoice number, a Luhn-invalid "card", a
@@ -24,7 +24,7 @@ from saring.core.registry import register
 from saring.core.stage import DocView, Measured, Stage, StageParams
 from saring.stages.pii.detectors import KINDS, Detectors, Finding
 
-Kind = Literal["email", "phone", "nik", "npwp", "card", "ip", "bank_account"]
+Kind = Literal["email", "phone", "nik", "npwp", "national_id", "card", "ip", "bank_account"]
 DEFAULT_PLACEHOLDERS = {kind: f"<{kind.upper()}>" for kind in KINDS}
 
 

@@ -2,12 +2,13 @@
 
 A candidate becomes a finding only when its validator accepts it: phone numbers by ``phonenumbers``
 metadata, NIK by region code and birth date (``stdnum.id.nik``), NPWP by its check digit
-(``stdnum.id.npwp``), cards by Luhn and network prefix/length, IP addresses by ``ipaddress``, e-mail
-domains by the IANA top-level-domain list. Bank account numbers have no public check digit: an 8-16
-digit number counts as one only after an account word or a bank's name ("no. rek BCA", "akaun Maybank")
-and when it is no amount, date or other kind of number. Each finding carries a normalized value (E.164 phone,
-digits, lower-case e-mail, compressed IP) so a keyed hash maps one value to one token whatever its
-formatting.
+(``stdnum.id.npwp``), other national identity numbers (Malaysia's MyKad by birth date and place,
+``stdnum.my.nric``; Thailand's personal ID by its check digit, ``stdnum.th.pin``), cards by Luhn and
+network prefix/length, IP addresses by ``ipaddress``, e-mail domains by the IANA top-level-domain list.
+Bank account numbers have no public check digit: an 8-16 digit number counts as one only after an
+account word or a bank's name ("no. rek BCA", "akaun Maybank") and when it is no amount, date or other
+kind of number. Each finding carries a normalized value (E.164 phone, digits, lower-case e-mail,
+compressed IP) so a keyed hash maps one value to one token whatever its formatting.
 """
 
 from __future__ import annotations
@@ -21,14 +22,15 @@ import regex
 from stdnum import luhn
 from stdnum.id import nik as stdnum_nik
 from stdnum.id import npwp as stdnum_npwp
+from stdnum.my import nric as stdnum_mykad
+from stdnum.th import pin as stdnum_thai_id
 
 from saring.stages.pii.context import card_networks, context, top_level_domains
 
-KINDS = ("email", "phone", "nik", "npwp", "card", "ip", "bank_account")
+KINDS = ("email", "phone", "nik", "npwp", "national_id", "card", "ip", "bank_account")
 #: Which kind wins when two findings cover the same span (earlier wins).
-PRIORITY = {
-    kind: rank for rank, kind in enumerate(("email", "ip", "npwp", "nik", "card", "phone", "bank_account"))
-}
+_PRIORITY_ORDER = ("email", "ip", "npwp", "nik", "national_id", "card", "phone", "bank_account")
+PRIORITY = {kind: rank for rank, kind in enumerate(_PRIORITY_ORDER)}
 
 # Anchors: every finding contains one. A long digit run (7+ digits joined by short separators, which
 # covers every phone/NIK/NPWP/card writing) or a dotted quad, an "@" or "[at]", or "hex:hex:". A
@@ -80,6 +82,18 @@ NPWP = regex.compile(
     {_NOT_BEFORE_NUMBER}""",
     regex.X,
 )
+# National identity numbers of the region other than the NIK: Malaysia's MyKad (YYMMDD-PB-###G) and
+# Thailand's personal ID (1-2345-67890-12-3), written with their separators or as a plain digit run.
+# One pattern for both (one scan): which group matched tells the country and whether it is formatted.
+NATIONAL_ID = regex.compile(
+    rf"""{_NOT_AFTER_NUMBER}
+    (?:(?P<mykad_formatted>[0-9]{{6}}(?P<s1>[ \-])[0-9]{{2}}(?P=s1)[0-9]{{4}})
+      |(?P<thai_formatted>[0-9](?P<s2>[ \-])[0-9]{{4}}(?P=s2)[0-9]{{5}}(?P=s2)[0-9]{{2}}(?P=s2)[0-9])
+      |(?P<mykad>[0-9]{{12}})|(?P<thai>[0-9]{{13}}))
+    {_NOT_BEFORE_NUMBER}""",
+    regex.X,
+)
+_ID_VALIDATORS = {"mykad": stdnum_mykad.is_valid, "thai": stdnum_thai_id.is_valid}
 # Cards: any following token may stand after a space (the network's fixed lengths end the number).
 CARD = regex.compile(
     rf"""{_NOT_AFTER_NUMBER}
@@ -169,6 +183,7 @@ class Detectors:
             "phone": [("number", PHONE, self._phones)],
             "nik": [("number", NIK, single(self._nik))],
             "npwp": [("number", NPWP, single(self._npwp))],
+            "national_id": [("number", NATIONAL_ID, single(self._national_id))],
             "card": [("number", CARD, single(self._card))],
             "ip": [("number", IPV4, single(self._ip)), ("colon", IPV6, single(self._ip))],
             "bank_account": [("number", BANK_ACCOUNT, single(self._bank_account))],
@@ -263,6 +278,16 @@ class Detectors:
         if not stdnum_npwp.is_valid(digits):
             return None
         return Finding(m.start(), m.end(), "npwp", digits)
+
+    def _national_id(self, text: str, m: regex.Match) -> Finding | None:
+        """A plain digit run needs an ID word near it ("No. K/P", "MyKad", "เลขประจำตัวประชาชน"); a number
+        written with the ID's own separators does not."""
+        group = m.lastgroup or ""
+        country, formatted = group.removesuffix("_formatted"), group.endswith("_formatted")
+        if not formatted and not self.context.has_near("national_id", text, m.start()):
+            return None
+        digits = _digits(m.group())
+        return Finding(m.start(), m.end(), "national_id", digits) if _ID_VALIDATORS[country](digits) else None
 
     def _is_card(self, digits: str) -> bool:
         return (
