@@ -165,6 +165,34 @@ def test_warc_chunked_payloads_and_a_malformed_one(tmp_path: Path) -> None:
     assert stats.documents_in == 3
 
 
+@pytest.mark.parametrize(
+    ("wrong_length", "problem"),
+    [
+        ("-1", "invalid Content-Length '-1'"),  # read as "to the end of the file", it swallowed the rest
+        ("+1200", "the next record starts after"),  # overstated: the start of the next record inside
+        ("50", "no record boundary after its 50 bytes"),  # understated
+    ],
+)
+def test_a_warc_record_with_a_wrong_length_loses_no_other_record(
+    tmp_path: Path, wrong_length: str, problem: str
+) -> None:
+    page = f"<html><body><article><p>{article(5)}</p></article></body></html>".encode()
+    members = [warc_record(f"https://c.example/{i}", page) for i in range(4)]
+    length = len(members[1].split(b"\r\n\r\n", 1)[1]) - 4
+    wrong = str(length + 1200) if wrong_length == "+1200" else wrong_length
+    members[1] = members[1].replace(f"Content-Length: {length}".encode(), f"Content-Length: {wrong}".encode())
+    path = tmp_path / "lengths.warc"
+    path.write_bytes(b"".join(members))
+    stats, quarantine = run([path], tmp_path / "out")
+    kept = read_output(tmp_path / "out", "kept") + read_output(tmp_path / "out", "removed")
+    assert [r["url"] for r in kept] == ["https://c.example/0", "https://c.example/2", "https://c.example/3"]
+    assert all(r["text"].count("Kalimat 5-0") == 1 for r in kept)  # no record merged into another
+    data = path.read_bytes()
+    assert [r["source"] for r in kept] == [f"{path}@{data.index(members[i])}" for i in (0, 2, 3)]
+    assert len(quarantine) == 1 and problem in quarantine[0]["error"]
+    assert stats.documents_in == 4
+
+
 def test_csv_tsv_parquet_and_text_folders(tmp_path: Path) -> None:
     (tmp_path / "a.csv").write_text(
         'doc,body,link\n1,"' + article(7).replace("\n", " ") + '",https://c/1\n', "utf-8"

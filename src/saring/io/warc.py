@@ -2,6 +2,12 @@
 
 Documents are ``response`` records (HTTP 2xx, HTML or plain text) and ``resource`` records of those
 types; other records (warcinfo, request, metadata, redirects, images) are counted as skipped.
+
+A record's ``Content-Length`` is checked against the framing: the block must be followed by the blank
+lines that end a record and then the next ``WARC/`` line (or the end of the file). A length that
+overstates the block, and so swallows the start of the next record, is caught there: the record is
+quarantined and reading goes on at the next record's ``WARC/`` line inside the block. A length that
+understates it (or any other mismatch) quarantines the record and resumes at the next ``WARC/`` line.
 """
 
 from __future__ import annotations
@@ -26,7 +32,36 @@ class BrokenRecord(Exception):
     """A record whose framing is wrong; reading resumes at the next ``WARC/`` line."""
 
 
-def _headers(stream: io.BufferedReader) -> tuple[dict[str, str], int]:
+class _PushbackReader:
+    """A binary stream that bytes already read can be put back in front of (``unread``)."""
+
+    def __init__(self, stream: io.BufferedReader) -> None:
+        self._stream = stream
+        self._front = b""
+
+    def unread(self, data: bytes) -> None:
+        self._front = data + self._front
+
+    def readline(self, limit: int) -> bytes:
+        if not self._front:
+            return self._stream.readline(limit)
+        end = self._front.find(b"\n", 0, limit)
+        if end >= 0 or len(self._front) >= limit:
+            cut = end + 1 if end >= 0 else limit
+            line, self._front = self._front[:cut], self._front[cut:]
+            return line
+        line, self._front = self._front, b""
+        return line + self._stream.readline(limit - len(line))
+
+    def read(self, size: int) -> bytes:
+        front, self._front = self._front[:size], self._front[size:]
+        return front + self._stream.read(size - len(front)) if len(front) < size else front
+
+    def peek(self, size: int) -> bytes:
+        return self._front + self._stream.peek(size) if len(self._front) < size else self._front
+
+
+def _headers(stream: _PushbackReader) -> tuple[dict[str, str], int]:
     headers: dict[str, str] = {}
     consumed = 0
     while True:
@@ -95,7 +130,7 @@ def _extract(html: bytes, extractor: str, content_type: bytes) -> str:
     return extract_plain_text(text, main_content=True, alt_texts=False, links=False, form_fields=False)
 
 
-def _resync(stream: io.BufferedReader) -> int:
+def _resync(stream: _PushbackReader) -> int:
     """Skip to the next line that starts a WARC record; returns the bytes skipped."""
     skipped = 0
     while True:
@@ -107,6 +142,7 @@ def _resync(stream: io.BufferedReader) -> int:
 
 def read_warc(rows: _Rows, stream: io.BufferedReader, record_seconds: float) -> Iterator[dict[str, Any]]:
     limits = rows.limits
+    stream = _PushbackReader(stream)
     offset = 0
     try:
         while True:
@@ -123,10 +159,7 @@ def read_warc(rows: _Rows, stream: io.BufferedReader, record_seconds: float) -> 
                     raise BrokenRecord(f"expected a 'WARC/' version line, found {line[:40]!r}")
                 headers, size = _headers(stream)
                 offset += size
-                try:
-                    length = int(headers["content-length"])
-                except (KeyError, ValueError):
-                    raise BrokenRecord("missing or invalid Content-Length") from None
+                length = _content_length(headers)
             except BrokenRecord as error:
                 offset += _resync(stream)
                 yield rows.quarantined(where, f"broken WARC record: {error}", line)
@@ -144,6 +177,17 @@ def read_warc(rows: _Rows, stream: io.BufferedReader, record_seconds: float) -> 
                     where, f"truncated WARC record: {len(block):,} of {length:,} bytes", block
                 )
                 return
+            if not _record_ends(stream):
+                next_record = block.find(b"\nWARC/1.")
+                if next_record >= 0:  # the length overstates the block: read the next record from there
+                    stream.unread(block[next_record + 1 :])
+                    offset -= len(block) - next_record - 1
+                    problem = f"the next record starts after {next_record + 1:,} of its {length:,} bytes"
+                else:
+                    offset += _resync(stream)
+                    problem = f"no record boundary after its {length:,} bytes"
+                yield rows.quarantined(where, f"broken WARC record: wrong Content-Length ({problem})", block)
+                continue
             try:
                 document = _document(rows, where, headers, block, record_seconds)
             except Exception as error:  # a malformed HTTP payload is this record's problem, not the file's
@@ -156,7 +200,21 @@ def read_warc(rows: _Rows, stream: io.BufferedReader, record_seconds: float) -> 
         yield rows.quarantined(f"@{offset}", f"unreadable from offset {offset:,} on: {error}")
 
 
-def _skip(stream: io.BufferedReader, length: int) -> int:
+def _content_length(headers: dict[str, str]) -> int:
+    value = headers.get("content-length", "")
+    if not value.isdigit():
+        raise BrokenRecord(f"missing or invalid Content-Length {value[:20]!r}")
+    return int(value)
+
+
+def _record_ends(stream: _PushbackReader) -> bool:
+    """Whether what follows a block is the end of a record: blank lines, then a ``WARC/`` line or the end
+    of the file (as far as the buffered bytes show)."""
+    rest = stream.peek(64)[:64].lstrip(b"\r\n")
+    return not rest or rest.startswith(b"WARC/")
+
+
+def _skip(stream: _PushbackReader, length: int) -> int:
     skipped = 0
     while skipped < length:
         part = stream.read(min(1 << 20, length - skipped))
