@@ -222,6 +222,57 @@ def test_csv_tsv_parquet_and_text_folders(tmp_path: Path) -> None:
     assert result.stats.balanced
 
 
+def _kept_ids_and_errors(inputs: list[Path], out: Path, **limits: object) -> tuple[list[str], list[str]]:
+    _, quarantine = run(inputs, out, **limits)
+    kept = read_output(out, "kept") + read_output(out, "removed")
+    errors = [f"{q['source'].rsplit('/', 1)[1]} {q['error']}" for q in quarantine]
+    return sorted(r["id"] for r in kept), errors
+
+
+def test_a_stray_quote_in_a_tsv_row_costs_that_row_only(tmp_path: Path) -> None:
+    rows = [f"t{i}\t{article(i).replace(chr(10), ' ')}" for i in range(5)]
+    rows[2] = 't2\t"' + rows[2].split("\t")[1]  # an opening quote that never closes
+    rows[3] = 't3\t"quoted, with a\ttab"'  # quoting within a line still works
+    path = tmp_path / "rows.tsv"
+    path.write_text("id\ttext\n" + "\n".join(rows) + "\n", "utf-8")
+    ids, errors = _kept_ids_and_errors([path], tmp_path / "out")
+    assert ids == ["t0", "t1", "t3", "t4"]
+    assert errors == ["rows.tsv:4 unreadable line: unexpected end of data (an unclosed quote?)"]
+    kept = read_output(tmp_path / "out", "kept") + read_output(tmp_path / "out", "removed")
+    assert next(r for r in kept if r["id"] == "t3")["text"] == "quoted, with a\ttab"
+
+
+def test_an_oversized_csv_field_costs_its_row_only(tmp_path: Path) -> None:
+    rows = [f"c{i},{article(i).replace(chr(10), ' ')}" for i in range(4)]
+    rows[1] = "c1," + "panjang " * 2000
+    path = tmp_path / "rows.csv"
+    path.write_text("id,text\n" + "\n".join(rows) + "\n", "utf-8")
+    ids, errors = _kept_ids_and_errors([path], tmp_path / "out", max_document_bytes=5000)
+    assert ids == ["c0", "c2", "c3"]
+    assert errors == ["rows.csv:3 document of 16,000 bytes exceeds limits.max_document_bytes"]
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_field(tmp_path: Path) -> None:
+    bom = "\ufeff"
+    (tmp_path / "a.csv").write_text(f"{bom}text,id\n{article(1).replace(chr(10), ' ')},a1\n", "utf-8")
+    write_jsonl(tmp_path / "b.jsonl", [bom.encode() + json.dumps({"id": "b1", "text": article(2)}).encode()])
+    ids, errors = _kept_ids_and_errors([tmp_path / "a.csv", tmp_path / "b.jsonl"], tmp_path / "out")
+    assert ids == ["a1", "b1"] and errors == []
+
+
+def test_parquet_rows_with_invalid_utf8_or_binary_metadata(tmp_path: Path) -> None:
+    texts = [article(i).encode() for i in range(4)]
+    texts[2] = b"abc \xff\xfe " + texts[2]
+    broken = pa.Array.from_buffers(pa.string(), 4, pa.array(texts, pa.binary()).buffers())
+    table = pa.table({"id": [f"p{i}" for i in range(4)], "text": broken, "hash": [b"\x00\x01"] * 4})
+    pq.write_table(table, tmp_path / "rows.parquet")
+    ids, errors = _kept_ids_and_errors([tmp_path / "rows.parquet"], tmp_path / "out")
+    assert ids == ["p0", "p1", "p3"]
+    assert len(errors) == 1 and errors[0].startswith("rows.parquet#row=2 invalid UTF-8 in a text column")
+    kept = read_output(tmp_path / "out", "kept") + read_output(tmp_path / "out", "removed")
+    assert json.loads(kept[0]["metadata"]) == {"hash": "AAE="}  # bytes as base64
+
+
 def test_fsspec_memory_filesystem_for_input_and_output(tmp_path: Path) -> None:
     fs = fsspec.filesystem("memory")
     with fs.open("/corpus/in.jsonl", "wb") as handle:

@@ -6,6 +6,7 @@ its source (file and line, row or offset), the error and a printable prefix of t
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import sys
@@ -35,6 +36,7 @@ FORMAT_SUFFIXES = {
 }
 COMPRESSION_SUFFIXES = (".gz", ".zst", ".zstd", ".bz2")
 RAW_PREFIX = 200
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,14 @@ def plan_shards(inputs: Iterable[InputSpec]) -> list[Shard]:
     return shards
 
 
+def _json_value(value: Any) -> Any:
+    """Metadata values JSON has no type for (Parquet binary, decimal, ...): bytes as base64, the rest as
+    text."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    return str(value)
+
+
 def printable_prefix(raw: bytes | str) -> str:
     """A short, safely printable excerpt of unreadable input."""
     if isinstance(raw, str):
@@ -131,7 +141,7 @@ class _Rows:
             "text": text,
             "url": str(url) if url is not None else None,
             "source": source,
-            "metadata": orjson.dumps(meta or {}, option=orjson.OPT_SORT_KEYS).decode(),
+            "metadata": orjson.dumps(meta or {}, default=_json_value, option=orjson.OPT_SORT_KEYS).decode(),
             "order": self._next_order(),
         }
 
@@ -176,6 +186,8 @@ def _read_jsonl(rows: _Rows, stream: io.BufferedReader) -> Iterator[dict[str, An
         while line := stream.readline(limit + 1):
             line_no += 1
             where = f":{line_no}"
+            if line_no == 1:
+                line = line.removeprefix(UTF8_BOM)
             if len(line) > limit and not line.endswith(b"\n"):
                 skipped = len(line) + _skip_line(stream)
                 yield rows.quarantined(where, f"record of {skipped:,} bytes exceeds the line limit", line)
@@ -200,20 +212,86 @@ def _read_parquet(rows: _Rows) -> Iterator[dict[str, Any]]:
     try:
         with fsspec.open(rows.shard.path, "rb") as handle:
             for batch in pq.ParquetFile(handle).iter_batches(batch_size=1024):
-                for obj in batch.to_pylist():
-                    yield rows.from_object(f"#row={row_no}", obj, repr(obj)[:RAW_PREFIX])
+                for obj in _parquet_rows(batch):
+                    where = f"#row={row_no}"
                     row_no += 1
+                    if isinstance(obj, UnicodeDecodeError):
+                        yield rows.quarantined(where, f"invalid UTF-8 in a text column: {obj}", obj.object)
+                    else:
+                        yield rows.from_object(where, obj, repr(obj)[:RAW_PREFIX])
     except (OSError, ValueError) as error:
         yield rows.quarantined(f"#row={row_no}", f"unreadable Parquet from row {row_no} on: {error}")
 
 
-def _read_csv(rows: _Rows, stream: io.BufferedReader, delimiter: str) -> Iterator[dict[str, Any]]:
-    csv.field_size_limit(min(sys.maxsize, rows.limits.max_document_bytes * 2))
-    text = io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape", newline="")
-    reader = csv.DictReader(text, delimiter=delimiter)
+def _parquet_rows(batch: Any) -> list[dict[str, Any] | UnicodeDecodeError]:
+    """The batch's rows as dicts; a row with invalid UTF-8 in a string column becomes its error (the
+    other rows of the batch are converted one by one)."""
     try:
-        for obj in reader:
-            where = f":{reader.line_num}"
+        return batch.to_pylist()
+    except UnicodeDecodeError:
+        out: list[dict[str, Any] | UnicodeDecodeError] = []
+        for index in range(batch.num_rows):
+            try:
+                out.append(batch.slice(index, 1).to_pylist()[0])
+            except UnicodeDecodeError as error:
+                out.append(error)
+        return out
+
+
+Record = tuple[int, dict[str, Any] | None, str, str | None]  # line, row, raw excerpt, problem
+
+
+def _tsv_records(text: io.TextIOWrapper, max_chars: int) -> Iterator[Record]:
+    """The records of a TSV file: one per line, whose fields may be quoted CSV-style within the line. A
+    quote left open at the end of a line is that line's problem, so a stray quote cannot swallow the
+    rows after it (as it does when the file is read as CSV)."""
+    header: list[str] | None = None
+    line_no = 0
+    while line := text.readline(max_chars + 1):
+        line_no += 1
+        if len(line) > max_chars and not line.endswith(("\n", "\r")):
+            while (rest := text.readline(1 << 20)) and not rest.endswith(("\n", "\r")):
+                pass
+            yield line_no, None, line, f"line longer than {max_chars:,} characters"
+            continue
+        if not line.strip("\r\n"):
+            continue
+        try:
+            fields = next(csv.reader([line], delimiter="\t", strict=True))
+        except csv.Error as error:
+            yield line_no, None, line, f"unreadable line: {error} (an unclosed quote?)"
+            continue
+        if header is None:
+            header = fields
+        elif len(fields) > len(header):
+            yield line_no, None, line, "more fields than the header names"
+        else:
+            row = dict(zip(header, fields + [None] * (len(header) - len(fields)), strict=True))
+            yield line_no, row, line, None
+
+
+def _csv_records(text: io.TextIOWrapper) -> Iterator[Record]:
+    """The records of a CSV file (quoted fields may span lines)."""
+    reader = csv.DictReader(text)
+    for obj in reader:
+        problem = "more fields than the header names" if None in obj else None
+        yield reader.line_num, None if problem else obj, repr(obj), problem
+
+
+def _read_csv(rows: _Rows, stream: io.BufferedReader, delimiter: str) -> Iterator[dict[str, Any]]:
+    # Larger fields are read and quarantined one by one (``rows.document``); only a field beyond eight
+    # times the document limit (a runaway quoted field) ends the file.
+    max_chars = rows.limits.max_document_bytes * 8 + 1024
+    csv.field_size_limit(min(sys.maxsize, max_chars))
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    records = _tsv_records(text, max_chars) if delimiter == "\t" else _csv_records(text)
+    line = 0
+    try:
+        for line, obj, raw, problem in records:
+            where = f":{line}"
+            if obj is None:
+                yield rows.quarantined(where, problem or "unreadable", raw[:RAW_PREFIX])
+                continue
             values = [v for v in obj.values() if isinstance(v, str)]
             bad = next((v for v in values if any("\udc80" <= c <= "\udcff" for c in v)), None)
             if bad is not None:
@@ -221,13 +299,9 @@ def _read_csv(rows: _Rows, stream: io.BufferedReader, delimiter: str) -> Iterato
                     where, "invalid UTF-8 in this row", bad.encode("utf-8", "surrogateescape")
                 )
                 continue
-            if None in obj:
-                yield rows.quarantined(where, "more fields than the header names", repr(obj)[:RAW_PREFIX])
-                continue
-            yield rows.from_object(where, obj, repr(obj)[:RAW_PREFIX])
+            yield rows.from_object(where, obj, raw[:RAW_PREFIX])
     except (InputError, csv.Error) as error:
-        line = reader.line_num + 1
-        yield rows.quarantined(f":{line}", f"unreadable from line {line} on: {error}")
+        yield rows.quarantined(f":{line + 1}", f"unreadable from line {line + 1} on: {error}")
 
 
 def _read_text(rows: _Rows, stream: io.BufferedReader) -> Iterator[dict[str, Any]]:
