@@ -273,6 +273,26 @@ def test_parquet_rows_with_invalid_utf8_or_binary_metadata(tmp_path: Path) -> No
     assert json.loads(kept[0]["metadata"]) == {"hash": "AAE="}  # bytes as base64
 
 
+def test_files_of_an_input_folder_that_are_not_read_are_reported(tmp_path: Path) -> None:
+    folder = tmp_path / "crawl"
+    folder.mkdir()
+    write_jsonl(folder / "a.jsonl", [{"id": "a", "text": article(1)}])
+    (folder / "notes.rst").write_text("catatan", "utf-8")
+    (folder / "b.jsonl.xz").write_bytes(b"\xfd7zXZ")
+    out = folder / "out"  # the output inside the input folder: a rerun must not read it
+    for _ in range(2):
+        messages: list[str] = []
+        pipeline = basic_pipeline([folder], out)
+        result = run_pipeline(pipeline, overwrite=True, log=messages.append)
+        assert result.stats.documents_in == 1
+    manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+    ignored = manifest["ignored_inputs"]["files"]
+    assert ignored[str(folder / "notes.rst")].startswith("unknown format")
+    assert ignored[str(folder / "b.jsonl.xz")].startswith("unknown format")
+    assert ignored[str(out / "stats.json")] == "inside the output folder"
+    assert any(m.startswith("not read: 2 files in the input folders, unknown format") for m in messages)
+
+
 def test_fsspec_memory_filesystem_for_input_and_output(tmp_path: Path) -> None:
     fs = fsspec.filesystem("memory")
     with fs.open("/corpus/in.jsonl", "wb") as handle:

@@ -231,7 +231,9 @@ def run_pipeline(
     started = time.perf_counter()
     if not pipeline.inputs:
         raise RunError("no inputs: give --input PATH or an 'inputs:' list in the pipeline file")
-    shards = plan_shards(pipeline.inputs)
+    plan = plan_shards(pipeline.inputs, pipeline.output.path)
+    shards = plan.shards
+    _log_ignored(plan.ignored, log)
     store = OutputStore(pipeline.output.path)
     fingerprint = _fingerprint(pipeline, shards, store)
     work = _work_root(store, fingerprint, pipeline.engine.work_dir)
@@ -302,6 +304,10 @@ def run_pipeline(
                 "inputs": [
                     {"path": s.path, "format": s.format, **totals.inputs.get(s.path, {})} for s in shards
                 ],
+                "ignored_inputs": {  # files of the input folders not read, and why (the first 1,000)
+                    "count": len(plan.ignored),
+                    "files": dict(list(plan.ignored.items())[:1000]),
+                },
                 "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             },
         )
@@ -317,6 +323,16 @@ def run_pipeline(
         (work / "run.json").unlink()  # the run is finished from here on
         shutil.rmtree(work, ignore_errors=True)
         return result
+
+
+def _log_ignored(ignored: dict[str, str], log: Callable[[str], None]) -> None:
+    """Say which files of the input folders are not read, by reason (a few names each)."""
+    by_reason: dict[str, list[str]] = {}
+    for path, why in ignored.items():
+        by_reason.setdefault(why, []).append(path)
+    for why, paths in by_reason.items():
+        names = ", ".join(paths[:3]) + (f" and {len(paths) - 3:,} more" if len(paths) > 3 else "")
+        log(f"not read: {len(paths):,} files in the input folders, {why}: {names} (manifest.json lists them)")
 
 
 def _size(path: str) -> int:

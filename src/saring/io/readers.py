@@ -61,18 +61,37 @@ def detect_format(path: str) -> str | None:
     return None
 
 
-def plan_shards(inputs: Iterable[InputSpec]) -> list[Shard]:
-    """Expand input paths (files, folders, globs; any fsspec URL) into sorted shards."""
+@dataclass(frozen=True)
+class InputPlan:
+    """The shards to read, and the files found in input folders that are not read, with why."""
+
+    shards: list[Shard]
+    ignored: dict[str, str]
+
+
+def plan_shards(inputs: Iterable[InputSpec], output: str | None = None) -> InputPlan:
+    """Expand input paths (files, folders, globs; any fsspec URL) into sorted shards. In folders, files
+    of no known format and files inside the ``output`` folder (a run's own output under its input
+    folder) are not read; they are listed in ``ignored``."""
     found: dict[str, InputSpec] = {}
+    ignored: dict[str, str] = {}
+    output_fs, output_root = fsspec.core.url_to_fs(output) if output else (None, "")
     for spec in inputs:
         fs, _, paths = fsspec.get_fs_token_paths(spec.path)
         protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+        inside_output = output_fs is not None and type(fs) is type(output_fs)
         matched: list[str] = []
         for path in paths:
-            if fs.isdir(path):
-                matched += [p for p in fs.find(path) if spec.format != "auto" or detect_format(p)]
-            elif fs.exists(path):
-                matched.append(path)
+            if not fs.isdir(path):
+                matched += [path] if fs.exists(path) else []
+                continue
+            for file in fs.find(path):
+                if inside_output and file.startswith(output_root.rstrip("/") + "/"):
+                    ignored[file] = "inside the output folder"
+                elif spec.format == "auto" and detect_format(file) is None:
+                    ignored[file] = "unknown format (set 'format' for it)"
+                else:
+                    matched.append(file)
         if not matched:
             raise ConfigError(f"input {spec.path!r}: no such file, or no readable files in that folder")
         for path in matched:
@@ -85,7 +104,7 @@ def plan_shards(inputs: Iterable[InputSpec]) -> list[Shard]:
         if fmt is None:
             raise ConfigError(f"input {path!r}: cannot tell its format from the name; set 'format' for it")
         shards.append(Shard(index, path, fmt, spec))
-    return shards
+    return InputPlan(shards, {path: why for path, why in sorted(ignored.items()) if path not in found})
 
 
 def _json_value(value: Any) -> Any:
