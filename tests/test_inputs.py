@@ -78,6 +78,16 @@ def test_truncated_compressed_file_keeps_what_was_readable(tmp_path: Path, compr
     assert stats.documents_in == stats.kept + stats.removed + 1
 
 
+@pytest.mark.parametrize(("tail", "quarantined"), [(b"\x00" * 3000, 0), (b"garbage!", 1)])
+def test_bytes_after_the_last_gzip_member(tmp_path: Path, tail: bytes, quarantined: int) -> None:
+    """NUL padding (as gzip itself allows) ends the file cleanly; other trailing bytes are an error."""
+    records = [{"id": str(i), "text": article(i)} for i in range(20)]
+    path = write_jsonl(tmp_path / "t.jsonl.gz", records, "gz")
+    path.write_bytes(path.read_bytes() + tail)
+    stats, quarantine = run([path], tmp_path / "out")
+    assert stats.documents_in == 20 + quarantined and len(quarantine) == quarantined
+
+
 def test_decompression_bomb_is_cut_off(tmp_path: Path) -> None:
     compressor = zstandard.ZstdCompressor(level=19)
     bomb = compressor.compress(
@@ -191,6 +201,16 @@ def test_a_warc_record_with_a_wrong_length_loses_no_other_record(
     assert [r["source"] for r in kept] == [f"{path}@{data.index(members[i])}" for i in (0, 2, 3)]
     assert len(quarantine) == 1 and problem in quarantine[0]["error"]
     assert stats.documents_in == 4
+
+
+def test_a_warc_response_without_an_http_status_line_is_quarantined(tmp_path: Path) -> None:
+    page = f"<html><body><article><p>{article(3)}</p></article></body></html>".encode()
+    broken = warc_record("https://d.example/bad", page, status="OK")  # "HTTP/1.1 OK"
+    path = tmp_path / "status.warc"
+    path.write_bytes(broken + warc_record("https://d.example/good", page))
+    stats, quarantine = run([path], tmp_path / "out")
+    assert stats.documents_in == 2 and not stats.skipped
+    assert len(quarantine) == 1 and quarantine[0]["error"].endswith("no HTTP status line")
 
 
 def test_csv_tsv_parquet_and_text_folders(tmp_path: Path) -> None:

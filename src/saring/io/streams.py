@@ -157,6 +157,8 @@ class BoundedReader(io.RawIOBase):
             decoder = self._decoder
             if decoder.eof:  # a member/frame ended; another may follow
                 self._input = decoder.unused_data + self._input
+                if self._only_zero_padding_left():
+                    return b""
                 decoder = self._decoder = _DECODERS[self.compression]()
                 self._fed = False
             data = self._next_input() if decoder.wants_input else b""
@@ -180,6 +182,19 @@ class BoundedReader(io.RawIOBase):
                 except InputError as error:  # hand out this chunk first; the next read fails
                     self._error = error
                 return out
+
+    def _only_zero_padding_left(self) -> bool:
+        """Whether nothing but NUL bytes follows the last member (tape or block padding, which gzip
+        itself ignores); they are consumed. A compressed member never starts with a NUL byte."""
+        if self.compression == "none":
+            return False
+        while True:
+            self._input = self._input.lstrip(b"\x00")
+            if self._input:
+                return False
+            self._input = self._next_input()
+            if not self._input:
+                return True
 
     def _check_limits(self, produced: int) -> None:
         self.out_bytes += produced

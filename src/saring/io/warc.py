@@ -232,6 +232,8 @@ def _document(
     limit = rows.limits.max_html_bytes
     if record_type == "response":
         status, content_type, body = _http_payload(block, limit)
+        if status == 0:  # no "HTTP/1.1 200 ..." status line: the payload is broken, not a non-document
+            return rows.quarantined(where, "unreadable WARC payload: no HTTP status line", block)
         if not 200 <= status < 300:
             rows.skipped[f"warc: HTTP status {status // 100}xx"] += 1
             return None
