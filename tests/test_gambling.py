@@ -110,6 +110,30 @@ def test_tail_spam_is_stripped_and_article_kept(stage: Gambling) -> None:
     assert batch.signals["gambling.spam_lines"][0] == 3
 
 
+GLUED_PARAGRAPH = (
+    "Kepala Dinas Kesehatan mengimbau orang tua untuk segera membawa anaknya ke puskesmas atau posyandu "
+    "terdekat. Vaksin diberikan secara gratis dan aman untuk anak yang sudah pernah mendapatkan imunisasi."
+)
+GLUED_SPAM = "Daftar sekarang di situs slot88 gacor hari ini gampang menang maxwin terpercaya."
+
+
+def test_spam_glued_onto_an_article_paragraph_costs_only_the_spam_sentence(stage: Gambling) -> None:
+    lead = "Dinas Kesehatan Kota Surabaya menggelar vaksinasi polio massal untuk anak di seluruh puskesmas."
+    batch = run_stages([stage], [f"{lead}\n\n{GLUED_PARAGRAPH} {GLUED_SPAM}"])
+    assert batch.status(0) == "kept"
+    assert [e["line"] for e in batch.columns["removed_lines"][0]] == [GLUED_SPAM]
+    assert batch.texts[0] == f"{lead}\n\n{GLUED_PARAGRAPH}"
+
+
+def test_a_spam_comment_opening_with_a_brand_is_stripped_whole(stage: Gambling) -> None:
+    comment = (
+        "💜𝗣𝗟𝗨𝗧𝗢88💜Isi kontennya sederhana tapi powerful banget. Yang paling aku suka adalah bagaimana kamu "
+        "bikin penonton merasa nyaman dan gak dihakimi. Jaga terus kualitasnya ya kak."
+    )
+    batch = run_stages([stage], [f"{GLUED_PARAGRAPH}\n{GLUED_PARAGRAPH}\n{comment}"])
+    assert [e["line"] for e in batch.columns["removed_lines"][0]] == [comment]
+
+
 def test_promotion_page_is_removed(stage: Gambling) -> None:
     batch = run_stages([stage], [PAGES["promotion_page"]])
     assert batch.columns["removed_reason"][0] == "gambling_promotion"

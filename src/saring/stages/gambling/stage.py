@@ -14,6 +14,11 @@ Lines stripped (reason, audit trail in ``removed_lines``):
   by the lower ``edge_threshold`` or by shape (``resources/gambling/edge_spam.yaml``: a bare keyword line,
   ``By <brand88>``, a brand handle, a daftar/login/link-alternatif line with a gambling word).
 
+A long line that scores as spam but opens with article sentences (a link farm glues "Daftar sekarang di
+situs slot88 gacor ..." onto a paragraph's last sentence) is first cut into sentences; when its spam is
+a trailing run after at least ``MIN_SPLIT_WORDS`` words of clean sentences, that run is put on a line
+of its own (the text is rewritten, in dry runs too) and only it is stripped.
+
 A page is removed as ``gambling_promotion`` when promotion dominates it (``doc_score``, the
 character-weighted mean line probability, i.e. the expected share of promotion text, reaches
 ``doc_threshold``) or when too little is left once its spam lines are stripped (``clean_words``).
@@ -38,6 +43,10 @@ from saring.stages.gambling.model import GamblingModel
 
 SPAM_LINE = "gambling_spam_line"
 SPAM_EDGE = "gambling_spam_edge"
+#: A spam line of at least this many words is cut into sentences, in case only some of them are spam.
+MIN_SPLIT_WORDS = 15
+#: A sentence ends at ".", "!" or "?" (and closing quotes) followed by a space.
+_SENTENCE_END = regex.compile(r"(?<=[.!?][\"'”’)]*)\s+(?=\S)")
 
 
 class GamblingParams(StageParams):
@@ -201,8 +210,45 @@ class Gambling(Stage):
             found.setdefault(i, SPAM_EDGE)
         return sorted((i - first, reason) for i, reason in found.items())
 
+    def _separate_spam_sentences(self, texts: list[str], lines: ScoredLines) -> list[str] | None:
+        """``texts`` with the spam sentences of mixed spam lines on lines of their own (None: no change)."""
+        mixed = []  # (document, line index in the document, sentences)
+        for doc in range(len(texts)):
+            first = int(lines.bounds[doc])
+            for i, reason in self.spam_lines(lines, doc):
+                if reason == SPAM_LINE and lines.words[first + i] >= MIN_SPLIT_WORDS:
+                    sentences = _SENTENCE_END.split(texts[doc].split("\n")[i].strip())
+                    if len(sentences) > 1:
+                        mixed.append((doc, i, sentences))
+        if not mixed:
+            return None
+        scored = self.score_lines([sentence for _, _, sentences in mixed for sentence in sentences])
+        out, position = list(texts), 0
+        for doc, i, sentences in mixed:
+            spam = [self._sentence_is_spam(scored, position + k) for k in range(len(sentences))]
+            article = spam.index(True) if any(spam) else len(spam)  # the sentences before the first spam one
+            article_words = int(scored.words[position : position + article].sum())
+            position += len(sentences)
+            # only a trailing run of spam after article sentences: a spam comment that opens with a brand
+            # and goes on with harmless praise stays whole
+            if all(spam[article:]) and article_words >= MIN_SPLIT_WORDS:
+                doc_lines = out[doc].split("\n")
+                doc_lines[i] = " ".join(sentences[:article]) + "\n" + " ".join(sentences[article:])
+                out[doc] = "\n".join(doc_lines)
+        return out if out != texts else None
+
+    def _sentence_is_spam(self, scored: ScoredLines, k: int) -> bool:
+        """A sentence of a mixed line stays with the article only when nothing in it looks like spam: a low
+        score (below ``edge_threshold``) and no gambling cue (spam comments mix cue-less sentences in)."""
+        folded = scored.folded[k]
+        return scored.scores[k] >= self.params.edge_threshold or self.edge_rules.has_cue(folded)
+
     def measure(self, docs: DocView) -> Measured:
-        lines = self.score_lines(docs.texts)
+        texts = list(docs.texts)
+        lines = self.score_lines(texts)
+        separated = self._separate_spam_sentences(texts, lines)
+        if separated is not None:
+            texts, lines = separated, self.score_lines(separated)
         docs_of_lines = np.repeat(np.arange(len(docs.texts)), np.diff(lines.bounds))
         lengths = np.fromiter(map(len, lines.folded), dtype=np.float64, count=len(lines.folded))
         folded_chars = np.bincount(docs_of_lines, weights=lengths, minlength=len(docs.texts))
@@ -230,7 +276,7 @@ class Gambling(Stage):
             signals["clean_words"].append(clean_words)
             removed = self._removal(doc_score, len(spam), clean_words) is not None
             removals.append(spam if self.params.strip_lines and not removed else [])
-        return Measured(signals=signals, line_removals=removals)
+        return Measured(signals=signals, texts=separated, line_removals=removals)
 
     def _removal(self, doc_score: float, spam_lines: int, clean_words: int) -> str | None:
         p = self.params
