@@ -240,7 +240,7 @@ def feature_matrix(texts: list[str]):
     ngrams = sparse.csr_matrix(
         (values, (docs, buckets)), shape=(len(texts), 1 << HASH_BITS), dtype=np.float32
     )
-    dense = sparse.csr_matrix(dense_features(batch, lexicon, ratio))
+    dense = sparse.csr_matrix(dense_features(texts, batch, lexicon, ratio, DISCRIMINATOR_CHARS))
     lengths = np.array([len(p) for p in prepared])
     return sparse.hstack([ngrams, dense], format="csr"), lengths, hasher, lexicon, ratio
 
@@ -306,7 +306,7 @@ def main() -> int:
     metrics = {
         "model": "two logistic regressions (scikit-learn, C=100, balanced classes) over hashed byte "
         f"1-5-grams + word unigrams and pairs (2^{HASH_BITS} buckets, first {DISCRIMINATOR_CHARS} chars) "
-        "+ lexicon marker shares + the wordfreq "
+        "+ lexicon marker and cased-marker shares + the wordfreq "
         f"{FREQUENCY_PAIR[0]}/{FREQUENCY_PAIR[1]} Zipf-frequency ratio of the words (mean, saturated sum): "
         f"one for texts of at most {SHORT_CHARS} prepared chars, fitted to the "
         "short training texts with every data origin of a class weighing the same, one for longer texts, "

@@ -169,6 +169,14 @@ def test_lexicon_shares_count_marker_words() -> None:
     np.testing.assert_allclose(shares, [[0.4, 0.0], [0.0, 0.4], [0.0, 0.0]])
 
 
+def test_cased_markers_count_only_inside_a_sentence() -> None:
+    hasher = NgramHasher(bits=16)
+    lexicon = Lexicon(["ind_Latn", "zsm_Latn"], hasher)
+    texts = ["Apa kabar Anda hari ini", "Apa nama anda", "Anda boleh masuk", "ANDA"]
+    shares = lexicon.cased_shares(texts, hasher.hash_batch([prepare(t, 200) for t in texts]), 200)
+    np.testing.assert_allclose(shares, [[0.2, 0.0], [0.0, 1 / 3], [0.0, 0.0], [0.0, 0.0]])
+
+
 def test_frequency_ratio_features_are_the_mean_and_the_saturated_sum() -> None:
     hasher = NgramHasher(bits=16)
     table = FrequencyRatio(hasher.word_hashes(["karena", "kerana", "dan"]), np.array([2.0, -2.0, 0.0]))

@@ -1,5 +1,6 @@
-"""The close-language discriminator: a linear model over hashed n-grams, lexicon shares and the Indonesian
-/ Malay word-frequency ratio (numpy and a scipy sparse product).
+"""The close-language discriminator: a linear model over hashed n-grams, lexicon shares (of marker words,
+and of cased markers such as Indonesian *Anda* / Malay *anda*) and the Indonesian / Malay word-frequency
+ratio (numpy and a scipy sparse product).
 
 Trained by ``scripts/train_langid.py`` (logistic regression) and shipped as
 ``resources/models/langid/discriminator.npz``. Its classes are the confusable group (``ind_Latn``,
@@ -108,7 +109,7 @@ class Discriminator:
         prepared = prepare_batch(texts, self.max_chars)
         regime = np.fromiter((len(p) > self.short_chars for p in prepared), dtype=np.int64, count=len(texts))
         batch = self.hasher.hash_batch(prepared)
-        dense = dense_features(batch, self.lexicon, self.ratio)
+        dense = dense_features(texts, batch, self.lexicon, self.ratio, self.max_chars)
         logits = self._ngram_sums(batch, regime * self.buckets) / np.maximum(batch.counts, 1)[:, None]
         logits += np.einsum("df,dfc->dc", dense, self.dense_weights[regime]) + self.bias[regime]
         logits -= logits.max(axis=1, keepdims=True)

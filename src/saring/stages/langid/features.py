@@ -182,11 +182,17 @@ class NgramHasher:
 
 
 class Lexicon:
-    """Marker words per language (``languages/<code>_<Script>/lexicon.yaml``); features are marker shares."""
+    """Marker words per language (``languages/<code>_<Script>/lexicon.yaml``); features are marker shares.
+
+    ``cased_markers`` are words whose capitalization inside a sentence marks the language (Indonesian's
+    spelling rules capitalize the pronoun *Anda*, Malay writes *anda*): matched with their case on the
+    original text, and only after a lowercase letter or a comma, so a capital at a sentence's start counts
+    for neither."""
 
     def __init__(self, codes: Sequence[str], hasher: NgramHasher) -> None:
         self.languages: list[str] = []
         self.language_of: dict[str, int] = {}
+        self._cased: list[regex.Pattern | None] = []
         for code in codes:
             data = language_resource(code, "lexicon")
             if data is None:
@@ -196,6 +202,8 @@ class Lexicon:
             for word in data["markers"]:
                 if self.language_of.setdefault(str(word), index) != index:
                     raise ValueError(f"lexicon word {word!r} is listed for two languages")
+            cased = [regex.escape(str(w)) for w in data.get("cased_markers", [])]
+            self._cased.append(regex.compile(rf"(?<=[\p{{Ll}},] )(?:{'|'.join(cased)})\b") if cased else None)
         hashes = hasher.word_hashes(list(self.language_of))
         order = np.argsort(hashes)
         self._hashes = hashes[order]
@@ -211,9 +219,18 @@ class Lexicon:
         markers = np.bincount(cell, minlength=out.size).reshape(out.shape).astype(np.float32)
         return markers / np.maximum(batch.words_per_doc, 1)[:, None].astype(np.float32)
 
+    def cased_shares(self, texts: Sequence[str], batch: HashedBatch, max_chars: int) -> np.ndarray:
+        """Per text and language, its cased markers per word (over the first ``max_chars`` characters)."""
+        out = np.zeros((batch.documents, len(self.languages)), dtype=np.float32)
+        for column, pattern in enumerate(self._cased):
+            if pattern is not None:
+                out[:, column] = [len(pattern.findall(text[:max_chars])) for text in texts]
+        return out / np.maximum(batch.words_per_doc, 1)[:, None].astype(np.float32)
+
     def fingerprint(self) -> str:
         """A stable string of the markers, stored with the model to detect a lexicon edited since."""
-        return ";".join(f"{w}={i}" for w, i in sorted(self.language_of.items()))
+        cased = [p.pattern for p in self._cased if p is not None]
+        return ";".join([*(f"{w}={i}" for w, i in sorted(self.language_of.items())), *cased])
 
 
 class FrequencyRatio:
@@ -276,9 +293,13 @@ class FrequencyRatio:
         return out
 
 
-def dense_features(batch: HashedBatch, lexicon: Lexicon, ratio: FrequencyRatio) -> np.ndarray:
-    """The discriminator's dense features per text: lexicon marker shares, then frequency-ratio features."""
-    return np.hstack([lexicon.shares(batch), ratio.features(batch)])
+def dense_features(
+    texts: Sequence[str], batch: HashedBatch, lexicon: Lexicon, ratio: FrequencyRatio, max_chars: int
+) -> np.ndarray:
+    """The discriminator's dense features per text: lexicon marker shares, cased marker shares, then
+    frequency-ratio features."""
+    cased = lexicon.cased_shares(texts, batch, max_chars)
+    return np.hstack([lexicon.shares(batch), cased, ratio.features(batch)])
 
 
 def _find(table: np.ndarray, words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
