@@ -64,3 +64,18 @@ def test_redecided_run_counts_the_lines_its_stages_stripped(tmp_path: Path) -> N
     counts = {label: dict(s.lines_removed) for label, s in same.stats.stages.items()}
     assert counts["boilerplate"] == {"boilerplate:baca_juga": 7, "boilerplate:advertisement": 6}
     assert counts == {label: dict(s.lines_removed) for label, s in real.stats.stages.items()}
+
+
+def test_parameters_that_shaped_the_stored_signals_cannot_be_redecided(
+    corpus: list[Path], tmp_path: Path
+) -> None:
+    dry = tmp_path / "dry"
+    stages = parse_pipeline("stages:\n  - stage: near_dedup\n  - stage: length\n").stages
+    pipeline = basic_pipeline(corpus, dry).model_copy(update={"dry_run": True, "stages": stages})
+    run_pipeline(pipeline, log=lambda m: None)
+    # the clusters were built at 0.5; a new threshold needs new clusters, not a re-decision
+    new_clusters = parse_pipeline("stages:\n  - stage: near_dedup\n    threshold: 0.9\n  - stage: length\n")
+    with pytest.raises(RunError, match=r"'near_dedup': threshold: 0.5 -> 0.9 changed since the dry run"):
+        redecide(dry, new_clusters, str(tmp_path / "x"), log=lambda m: None)
+    thresholds_only = parse_pipeline("stages:\n  - stage: near_dedup\n  - stage: length\n    min_words: 50\n")
+    assert redecide(dry, thresholds_only, str(tmp_path / "y"), log=lambda m: None).stats.balanced

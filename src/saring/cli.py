@@ -274,7 +274,10 @@ def stages() -> None:
     table = Table()
     table.add_column("stage")
     table.add_column("parameters (default)")
+    table.add_column("saring decide may change")
     for name in stage_names():
-        fields = stage_class(name).Params.model_fields
-        table.add_row(name, ", ".join(f"{k}={f.default!r}" for k, f in fields.items()))
+        cls = stage_class(name)
+        fields = cls.Params.model_fields
+        defaults = ", ".join(f"{k}={f.get_default(call_default_factory=True)!r}" for k, f in fields.items())
+        table.add_row(name, defaults, ", ".join(sorted(cls.decide_params)) or "-")
     Console().print(table)

@@ -82,6 +82,28 @@ def _decide(stages: list[Stage], batch: DocumentBatch, stats: ShardStats) -> Non
                 stage_stats.removed[reason] += 1
 
 
+def _check_unchanged_measurements(
+    stages: list[Stage], dry_run_stages: list[dict[str, Any]], source: Path
+) -> None:
+    """Refuse parameters that shaped the stored signals but changed since the dry run (a new
+    near_dedup threshold needs new clusters; a gambling line threshold, new spam lines): applying the
+    pipeline would silently keep the dry run's values for them."""
+    measured = {spec.get("label") or spec["stage"]: spec.get("params") or {} for spec in dry_run_stages}
+    for stage in stages:
+        if stage.label not in measured:
+            continue  # a stage the dry run did not have: its signals are missing (checked on reading)
+        before = type(stage.params)(**measured[stage.label]).model_dump()
+        after = stage.params.model_dump()
+        changed = sorted(k for k in after if after[k] != before.get(k) and k not in stage.decide_params)
+        if changed:
+            values = ", ".join(f"{k}: {before.get(k)!r} -> {after[k]!r}" for k in changed)
+            allowed = ", ".join(sorted(stage.decide_params)) or "none"
+            raise RunError(
+                f"stage {stage.label!r}: {values} changed since the dry run in {source}, but they shape the "
+                f"signals it stored; rerun the dry run with them (decide re-applies only: {allowed})"
+            )
+
+
 def _read(source: Path, kind: str) -> Iterator[tuple[Path, Iterator[dict[str, Any]]]]:
     for path in part_files(source, kind):
         yield path, records(path, ReadTally())
@@ -106,6 +128,7 @@ def redecide(
             f"{source} is not a dry run: documents removed there lack later signals; rerun with --dry-run"
         )
     stages = pipeline.build_stages()
+    _check_unchanged_measurements(stages, manifest["pipeline"].get("stages", []), source)
     types = signal_types(stages)
     store = OutputStore(output)
     if store.exists("manifest.json") and not overwrite:

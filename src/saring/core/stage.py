@@ -79,6 +79,9 @@ class Stage:
 
     name: ClassVar[str]
     Params: ClassVar[type[StageParams]] = StageParams
+    #: Parameters only ``decide`` reads (thresholds): ``saring decide`` may change them on a dry run's
+    #: stored signals. Any other parameter shapes the signals, so changing it needs a new dry run.
+    decide_params: ClassVar[frozenset[str]] = frozenset()
     #: Resources a distributed engine may reserve per worker running this stage.
     num_cpus: ClassVar[float] = 1.0
     memory_mb: ClassVar[int] = 100

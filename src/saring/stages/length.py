@@ -22,6 +22,7 @@ class LengthParams(StageParams):
 class Length(Stage):
     name = "length"
     Params = LengthParams
+    decide_params = frozenset({"min_chars", "max_chars", "min_words", "max_words"})
 
     def signal_schema(self) -> dict[str, pa.DataType]:
         return {"chars": pa.int64(), "words": pa.int64()}

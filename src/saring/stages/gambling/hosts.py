@@ -76,6 +76,7 @@ class GamblingHostsParams(StageParams):
 class GamblingHosts(CorpusStage):
     name = "gambling_hosts"
     Params = GamblingHostsParams
+    decide_params = frozenset({"link_farm_share", "min_host_pages", "remove_link_farms"})
     collect_removed = True
 
     def __init__(self, params: GamblingHostsParams | None = None, label: str | None = None) -> None:

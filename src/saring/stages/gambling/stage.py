@@ -127,6 +127,7 @@ class ScoredLines:
 class Gambling(Stage):
     name = "gambling"
     Params = GamblingParams
+    decide_params = frozenset({"doc_threshold", "min_clean_words"})
 
     def signal_schema(self) -> dict[str, pa.DataType]:
         return {

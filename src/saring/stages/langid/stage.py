@@ -81,6 +81,7 @@ def lid176_path() -> Path:
 class LangId(Stage):
     name = "langid"
     Params = LangIdParams
+    decide_params = frozenset({"keep", "min_score"})
 
     def signal_schema(self) -> dict[str, pa.DataType]:
         schema = {

@@ -39,6 +39,7 @@ def model_code(label: str) -> str:
 class MtScore(Stage):
     name = "mt_score"
     Params = MtScoreParams
+    decide_params = frozenset({"max_score"})
 
     def __init__(self, params: MtScoreParams | None = None, label: str | None = None) -> None:
         super().__init__(params, label)

@@ -49,6 +49,7 @@ class PiiParams(StageParams):
 class Pii(Stage):
     name = "pii"
     Params = PiiParams
+    decide_params = frozenset({"max_items"})
 
     def __init__(self, params: PiiParams | None = None, label: str | None = None) -> None:
         super().__init__(params, label)

@@ -89,6 +89,7 @@ class Quality(Stage):
 
     name = "quality"
     Params = QualityParams
+    decide_params = frozenset({"thresholds"})
 
     def __init__(self, params: QualityParams | None = None, label: str | None = None) -> None:
         super().__init__(params, label)
