@@ -35,6 +35,26 @@ def write(tmp_path: Path, text: str) -> Path:
         ),
         ("output:\n  formt: parquet\n", "pipeline.yaml:2: output.formt: unknown key; expected one of"),
         ("outputs: {}\n", "pipeline.yaml:1: outputs: unknown key"),
+        (
+            "stages:\n  - stage: near_dedup\n    threshold: 1.5\n",
+            "pipeline.yaml:3: stages[0].threshold: Input should be less than or equal to 1",
+        ),
+        (
+            "stages:\n  - stage: near_dedup\n    num_perm: 0\n",
+            "pipeline.yaml:3: stages[0].num_perm: Input should be greater than or equal to 8",
+        ),
+        (
+            "stages:\n  - stage: langid\n    min_score: 5\n",
+            "pipeline.yaml:3: stages[0].min_score: Input should be less than or equal to 1",
+        ),
+        (
+            "stages:\n  - stage: quality\n    preset: ind_latn\n",
+            "pipeline.yaml:3: stages[0].preset: Value error, no quality preset 'ind_latn'; known: auto,",
+        ),
+        (
+            "stages:\n  - stage: length\n    min_words: -2\n",
+            "pipeline.yaml:3: stages[0].min_words: Input should be greater than or equal to 0",
+        ),
         ("stages: [normalize, normalize]\n", "appear twice"),
         ("stages:\n  - [1, 2]\n", "expected a mapping with a 'stage' key"),
         ("inputs: [a.jsonl\n", "not valid YAML"),

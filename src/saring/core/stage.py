@@ -14,11 +14,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from saring.core.batch import DocumentBatch
 from saring.core.partitions import PartitionPool
@@ -28,6 +28,13 @@ class StageParams(BaseModel):
     """Base of every stage's parameters; unknown keys are errors."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+#: Parameter types whose range is checked when the pipeline is read (a probability of 1.5, a negative
+#: count or zero permutations are configuration errors, not surprises after work has started).
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+Count = Annotated[int, Field(ge=0)]
+PositiveCount = Annotated[int, Field(ge=1)]
 
 
 @dataclass

@@ -8,14 +8,14 @@ from typing import Any
 import pyarrow as pa
 
 from saring.core.registry import register
-from saring.core.stage import DocView, Measured, Stage, StageParams
+from saring.core.stage import Count, DocView, Measured, Stage, StageParams
 
 
 class LengthParams(StageParams):
-    min_chars: int = 1
-    max_chars: int | None = None
-    min_words: int = 0
-    max_words: int | None = None
+    min_chars: Count = 1
+    max_chars: Count | None = None
+    min_words: Count = 0
+    max_words: Count | None = None
 
 
 @register

@@ -31,7 +31,15 @@ from pydantic import Field
 from saring.core.hashing import splitmix64, string_hashes
 from saring.core.partitions import PartitionPool, PartitionWriter, map_reduce, partition_count, read_partition
 from saring.core.registry import register
-from saring.core.stage import CorpusStage, DocView, Measured, StageParams, collected_batches
+from saring.core.stage import (
+    CorpusStage,
+    Count,
+    DocView,
+    Measured,
+    PositiveCount,
+    StageParams,
+    collected_batches,
+)
 
 _SENTENCE_END = regex.compile(r"[.!?…。][\"'”’»)\]]*\s*$")
 _KEYS = pa.schema([("line_hash", pa.uint64()), ("host_hash", pa.uint64())])
@@ -40,10 +48,11 @@ _BYTES_PER_ENTRY_AT_WORK = 48
 
 
 class RepeatedLinesParams(StageParams):
-    min_documents: int = 10  # a line must occur in at least this many documents
-    min_hosts: int = 1  # ... on at least this many hosts (2+: only cross-site repeats, e.g. link farms)
-    min_chars: int = 3  # shorter normalized lines are never counted
-    short_line_words: int = 4  # lines with fewer words that end like a sentence are kept
+    min_documents: PositiveCount = 10  # a line must occur in at least this many documents
+    #: ... on at least this many hosts (2+: only cross-site repeats, e.g. link farms)
+    min_hosts: PositiveCount = 1
+    min_chars: Count = 3  # shorter normalized lines are never counted
+    short_line_words: Count = 4  # lines with fewer words that end like a sentence are kept
     memory_budget_mb: float = Field(512, gt=0)
 
 

@@ -19,13 +19,13 @@ import pyarrow as pa
 import regex
 
 from saring.core.registry import register
-from saring.core.stage import DocView, Measured, Stage, StageParams
+from saring.core.stage import DocView, Measured, PositiveCount, Stage, StageParams
 from saring.resources import language_resource
 
 
 class BoilerplateParams(StageParams):
     languages: tuple[str, ...] = ("ind_Latn", "zsm_Latn", "eng_Latn")
-    max_line_chars: int = 250
+    max_line_chars: PositiveCount = 250
 
 
 #: A glued trailer starts after a sentence's closing punctuation (matched, not looked behind: a leading

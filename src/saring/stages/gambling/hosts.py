@@ -25,7 +25,15 @@ from pydantic import Field
 from saring.core.hashing import string_hashes
 from saring.core.partitions import PartitionPool, PartitionWriter, map_reduce, partition_count, read_partition
 from saring.core.registry import register
-from saring.core.stage import CorpusStage, DocView, Measured, StageParams, collected_batches
+from saring.core.stage import (
+    CorpusStage,
+    DocView,
+    Measured,
+    PositiveCount,
+    Probability,
+    StageParams,
+    collected_batches,
+)
 
 _KEYS = pa.schema([("host_hash", pa.uint64()), ("promotion", pa.bool_())])
 _ENTRY = np.dtype([("key", "<u8"), ("promotion", "u1")])
@@ -65,9 +73,9 @@ def host_of(url: str | None) -> str | None:
 
 class GamblingHostsParams(StageParams):
     source: str = "gambling"
-    promotion_score: float = 0.5
-    link_farm_share: float = 0.5
-    min_host_pages: int = 3
+    promotion_score: Probability = 0.5
+    link_farm_share: Probability = 0.5
+    min_host_pages: PositiveCount = 3
     remove_link_farms: bool = True
     memory_budget_mb: float = Field(256, gt=0)  # for the plan's partitions
 

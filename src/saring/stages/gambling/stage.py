@@ -36,7 +36,7 @@ import pyarrow as pa
 import regex
 
 from saring.core.registry import register
-from saring.core.stage import DocView, Measured, Stage, StageParams
+from saring.core.stage import Count, DocView, Measured, Probability, Stage, StageParams
 from saring.resources import resource_path, resource_yaml
 from saring.stages.gambling.folding import code_point_table, code_points, fold_code_points
 from saring.stages.gambling.model import GamblingModel
@@ -50,11 +50,11 @@ _SENTENCE_END = regex.compile(r"(?<=[.!?][\"'”’)]*)\s+(?=\S)")
 
 
 class GamblingParams(StageParams):
-    line_threshold: float = 0.5
-    reporting_threshold: float = 0.95
-    edge_threshold: float = 0.3
-    doc_threshold: float = 0.5
-    min_clean_words: int = 20
+    line_threshold: Probability = 0.5
+    reporting_threshold: Probability = 0.95
+    edge_threshold: Probability = 0.3
+    doc_threshold: Probability = 0.5
+    min_clean_words: Count = 20
     strip_lines: bool = True
     #: A line with no gambling cue (keyword, call to action, brand-with-digits handle) is stripped only at
     #: ``reporting_threshold``: article lines about islands, football or photography look like spam to

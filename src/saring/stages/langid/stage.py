@@ -31,7 +31,7 @@ from typing import Any
 import pyarrow as pa
 
 from saring.core.registry import register
-from saring.core.stage import DocView, Measured, Stage, StageParams
+from saring.core.stage import DocView, Measured, PositiveCount, Probability, Stage, StageParams
 from saring.resources import resource_path, resource_yaml
 from saring.stages.langid.discriminator import OTHER, Discriminator
 
@@ -43,18 +43,18 @@ class LangIdParams(StageParams):
     #: Characters of a document the first pass reads (the start: enough for a stable label, and its cost
     #: stays bounded on long documents); per-line mode reads every line. The discriminator reads the
     #: number its model was trained with (1,000).
-    max_chars: int = 600
+    max_chars: PositiveCount = 600
     #: Lines are packed into chunks of at least this many characters for the first pass.
-    chunk_chars: int = 300
+    chunk_chars: PositiveCount = 300
     discriminator: bool = True
     #: The discriminator also decides when the languages it knows (the group and Tagalog) hold this much
     #: of the first pass's distribution (short Tagalog that lid.176 calls English: Tatoeba 93.9 -> 96.2%),
-    route_min_group_prob: float = 0.05
+    route_min_group_prob: Probability = 0.05
     #: or when the first pass's top label is Latin-script and less probable than this (its ``other``
     #: class sends non-group text back to the first pass's answer).
-    route_below_score: float = 0.4
+    route_below_score: Probability = 0.4
     keep: list[str] | None = None
-    min_score: float = 0.0
+    min_score: Probability = 0.0
 
 
 @dataclass

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from saring.core.registry import register
-from saring.core.stage import DocView, Measured, Stage, StageParams
+from saring.core.stage import DocView, Measured, PositiveCount, Probability, Stage, StageParams
 from saring.resources import resource_path
 from saring.stages.mt.features import split_sentences, tokenize
 from saring.stages.mt.model import MIN_TOKENS, MtModel
@@ -25,9 +25,9 @@ class MtScoreParams(StageParams):
     language_signal: str = "langid.language"
     #: language assumed where the language signal is absent (None: such documents get null)
     default_language: str | None = None
-    max_sentences: int = 64
+    max_sentences: PositiveCount = 64
     #: remove documents whose mt_score exceeds this (None: remove nothing)
-    max_score: float | None = None
+    max_score: Probability | None = None
 
 
 def model_code(label: str) -> str:

@@ -26,7 +26,7 @@ from pydantic import Field, model_validator
 
 from saring.core.partitions import PartitionPool, PartitionWriter, partition_count, read_partition, spill
 from saring.core.registry import register
-from saring.core.stage import CorpusStage, DocView, Measured, StageParams, collected_batches
+from saring.core.stage import CorpusStage, DocView, Measured, PositiveCount, StageParams, collected_batches
 from saring.stages.near_dedup.banding import Banding, band_keys, choose_banding
 from saring.stages.near_dedup.clusters import UnionFind
 from saring.stages.near_dedup.minhash import permutations, shingle, signatures
@@ -49,15 +49,18 @@ _PAGE = 4096  # an entry (12 bytes) plus sort indices and group arrays while gro
 class NearDedupParams(StageParams):
     shingle: Literal["word", "char"] = "word"  # word n-grams or character n-grams of the normalized text
     ngram: int = Field(5, ge=1, le=64)
-    num_perm: int = 128
-    threshold: float = 0.5  # Jaccard similarity at and above which two documents are near-duplicates
+    num_perm: int = Field(128, ge=8, le=4096)
+    #: Jaccard similarity at and above which two documents are near-duplicates
+    threshold: float = Field(0.5, gt=0.0, le=1.0)
     bands: int | None = None  # bands x rows; derived from the threshold when not given
     rows: int | None = None
-    recall_at_threshold: float = 0.99  # candidate probability at the threshold when deriving bands x rows
+    #: candidate probability at the threshold when deriving bands x rows
+    recall_at_threshold: float = Field(0.99, gt=0.0, lt=1.0)
     verify: bool = True  # check candidate pairs with the similarity estimated from full signatures
     keep: Literal["first", "longest", "quality"] = "first"  # the representative of each cluster
     quality_signal: str | None = None  # with keep=quality: an earlier stage's signal, higher is better
-    max_bucket: int = 10_000  # documents of one bucket linked by verification (larger ones: the first)
+    #: documents of one bucket linked by verification (larger ones: the first)
+    max_bucket: PositiveCount = 10_000
     memory_budget_mb: float = Field(1024, gt=0)
     seed: int = 42
 

@@ -21,7 +21,7 @@ import pyarrow as pa
 from pydantic import Field
 
 from saring.core.registry import register
-from saring.core.stage import DocView, Measured, Stage, StageParams
+from saring.core.stage import Count, DocView, Measured, Stage, StageParams
 from saring.stages.pii.detectors import KINDS, Detectors, Finding
 
 Kind = Literal["email", "phone", "nik", "npwp", "national_id", "card", "ip", "bank_account"]
@@ -42,7 +42,7 @@ class PiiParams(StageParams):
     #: "global": redact only globally routable addresses; "all": also private and reserved ones.
     ip_scope: Literal["global", "all"] = "global"
     #: Remove documents with more findings than this (leaked contact lists); None removes nothing.
-    max_items: int | None = None
+    max_items: Count | None = None
 
 
 @register

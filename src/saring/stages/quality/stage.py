@@ -8,10 +8,11 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from saring.core.registry import register
 from saring.core.stage import DocView, Measured, Stage, StageParams
+from saring.resources import languages_with
 from saring.stages.quality.lines import c4_signals, line_signals
 from saring.stages.quality.presets import (
     DEFAULT_PRESET,
@@ -63,6 +64,15 @@ class QualityParams(StageParams):
     filters: dict[FilterName, bool] = Field(default_factory=dict)
     #: override preset thresholds (``{max_dup_line_frac: 0.3}``; null switches a check off)
     thresholds: dict[str, float | None] = Field(default_factory=dict)
+
+    @field_validator("preset", "default_preset")
+    @classmethod
+    def _known_preset(cls, value: str, info: ValidationInfo) -> str:
+        known = languages_with("quality")
+        if value not in known and not (value == "auto" and info.field_name == "preset"):
+            choices = ", ".join(["auto", *known] if info.field_name == "preset" else known)
+            raise ValueError(f"no quality preset {value!r}; known: {choices}")
+        return value
 
     @field_validator("thresholds")
     @classmethod
