@@ -168,6 +168,14 @@ def test_pool_workers_end_with_a_killed_parent(tmp_path: Path) -> None:
     assert not _running(worker)
 
 
+def test_a_worker_whose_parent_died_while_it_started_exits() -> None:
+    """A pool worker that starts after its parent was killed (adopted already) must not wait forever."""
+    script = "import time\nfrom saring.core.processes import follow_parent\nfollow_parent(1)\ntime.sleep(30)"
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=20)
+    assert (done.returncode, done.stderr) == (1, "") and time.monotonic() - started < 20
+
+
 def _running(pid: int) -> bool:
     """Whether ``pid`` is a live process (a zombie waiting for its new parent to reap it is not)."""
     try:

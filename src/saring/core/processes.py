@@ -10,10 +10,12 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
 
-def follow_parent(interval: float = 0.5) -> None:
-    """Exit this process within ``interval`` seconds once its parent is gone (it is then adopted by
-    another process, so its parent id changes). Runs as a pool's worker initializer."""
-    parent = os.getppid()
+def follow_parent(parent: int, interval: float = 0.5) -> None:
+    """Exit this process within ``interval`` seconds once its parent ``parent`` is gone (it is then
+    adopted by another process, so its parent id changes), or now if it is gone already (killed while
+    this worker was starting). Runs as a pool's worker initializer."""
+    if os.getppid() != parent:
+        os._exit(1)
 
     def watch() -> None:
         while True:
@@ -33,11 +35,11 @@ def worker_pool(
         max_workers=workers,
         mp_context=get_context("spawn"),
         initializer=_initialize,
-        initargs=(initializer, initargs),
+        initargs=(os.getpid(), initializer, initargs),
     )
 
 
-def _initialize(initializer: Callable[..., object] | None, initargs: tuple) -> None:
-    follow_parent()
+def _initialize(parent: int, initializer: Callable[..., object] | None, initargs: tuple) -> None:
+    follow_parent(parent)
     if initializer is not None:
         initializer(*initargs)
