@@ -29,6 +29,7 @@ def test_stages_lists_every_stage_with_parameters() -> None:
     assert result.exit_code == 0
     for name in ("normalize", "langid", "quality", "gambling", "near_dedup", "pii"):
         assert name in result.output
+    assert "Undefined" not in result.output  # defaults made by a factory show their value
 
 
 def test_a_bad_pipeline_file_is_a_message_and_exit_code_2(tmp_path: Path) -> None:
@@ -37,6 +38,21 @@ def test_a_bad_pipeline_file_is_a_message_and_exit_code_2(tmp_path: Path) -> Non
     result = runner.invoke(app, ["run", str(bad), "-i", str(tmp_path), "-o", str(tmp_path / "out")])
     assert result.exit_code == 2
     assert "bad.yaml:3: stages[0].min_wrds: unknown key" in " ".join(result.output.split())
+
+
+def test_bad_options_and_unwritable_outputs_are_messages_and_exit_code_2(tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "in.jsonl", [{"id": "1", "text": article(1)}])
+    (tmp_path / "a_file").write_text("x")
+    cases = {
+        ("-w", "-1"): "--workers: Input should be greater than or equal to 0",
+        ("--engine", "spark"): "--engine: Input should be 'local' or 'ray'",
+        ("-o", str(tmp_path / "a_file")): "is a file, not a folder",
+        ("-o", str(tmp_path / "a_file" / "sub")): "cannot write the output folder",
+    }
+    for options, message in cases.items():
+        arguments = ["run", "-i", str(source), "-o", str(tmp_path / "out"), "-q", *options]
+        result = runner.invoke(app, arguments, terminal_width=300)
+        assert result.exit_code == 2 and message in result.output, (options, result.output)
 
 
 def test_run_dry_run_report_and_decide(tmp_path: Path) -> None:

@@ -10,8 +10,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from saring.config import InputSpec, Pipeline, load_pipeline
+from pydantic import ValidationError
+
+from saring.config import ConfigError, InputSpec, Pipeline, load_pipeline
 from saring.engine.run import RunResult, run_pipeline
+
+#: The command-line options behind the settings :func:`apply_overrides` replaces, for error messages.
+_OPTIONS = {
+    ("output", "path"): "--output",
+    ("engine", "workers"): "--workers",
+    ("engine", "kind"): "--engine",
+    ("engine", "address"): "--address",
+}
 
 
 def apply_overrides(
@@ -38,7 +48,13 @@ def apply_overrides(
         data["engine"]["address"] = address
     if dry_run is not None:
         data["dry_run"] = dry_run
-    return Pipeline.model_validate(data)
+    try:
+        return Pipeline.model_validate(data)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{_OPTIONS.get(e['loc'], '.'.join(map(str, e['loc'])))}: {e['msg']}" for e in error.errors()
+        )
+        raise ConfigError(f"invalid option: {problems}") from None
 
 
 def run(

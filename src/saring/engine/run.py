@@ -138,6 +138,19 @@ def _work_root(store: OutputStore, fingerprint: str, configured: str | None) -> 
     return Path(tempfile.gettempdir()) / f"saring-work-{fingerprint[:16]}"
 
 
+def _make_writable_folder(folder: Path) -> None:
+    """Create the local output folder, or say plainly why it cannot be written (a file in the way, no
+    permission, a read-only file system)."""
+    if folder.exists() and not folder.is_dir():
+        raise RunError(f"the output {folder} is a file, not a folder; choose another --output")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise RunError(f"cannot write the output folder {folder}: {error.strerror or error}") from None
+
+
 @contextmanager
 def _exclusive(store: OutputStore, log: Callable[[str], None] = print) -> Iterator[None]:
     """Hold an advisory lock for the output, or fail at once if another run holds it. A local output
@@ -151,7 +164,7 @@ def _exclusive(store: OutputStore, log: Callable[[str], None] = print) -> Iterat
         return
     if store.local:
         target = Path(store.root)
-        target.mkdir(parents=True, exist_ok=True)
+        _make_writable_folder(target)
         handle = os.open(target, os.O_RDONLY)
     else:
         digest = xxhash.xxh64(store.display().encode()).hexdigest()
