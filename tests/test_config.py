@@ -81,3 +81,12 @@ def test_labels_let_a_stage_appear_twice(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_pipeline(tmp_path / "absent.yaml")
+
+
+def test_a_file_without_stages_runs_the_default_stages_and_an_empty_list_none(tmp_path: Path) -> None:
+    default = load_pipeline().stages
+    assert load_pipeline(write(tmp_path, "engine:\n  workers: 1\n")).stages == default
+    assert load_pipeline(write(tmp_path, "")).stages == default
+    assert load_pipeline(write(tmp_path, "stages: []\n")).stages == []
+    with pytest.raises(ConfigError, match="expected a list of stages"):
+        load_pipeline(write(tmp_path, "stages: {}\n"))

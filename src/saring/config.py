@@ -211,7 +211,9 @@ def parse_pipeline(text: str, source: str = "<pipeline>") -> Pipeline:
     raw = raw or {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: expected a mapping at the top level, got {type(raw).__name__}")
-    stages = raw.get("stages") or []
+    if "stages" not in raw:  # a file that only sets inputs, output or engine runs the default stages
+        raw = {**raw, "stages": yaml.safe_load(default_pipeline_text())["stages"]}
+    stages = raw["stages"] if raw["stages"] is not None else []
     if not isinstance(stages, list):
         raise ConfigError(f"{_where(source, root, ('stages',))}: expected a list of stages")
     raw = {**raw, "stages": _stage_specs(stages, source, root)}
