@@ -35,6 +35,7 @@ def write(tmp_path: Path, text: str) -> Path:
         ),
         ("output:\n  formt: parquet\n", "pipeline.yaml:2: output.formt: unknown key; expected one of"),
         ("outputs: {}\n", "pipeline.yaml:1: outputs: unknown key"),
+        ("ouput:\n  path: x\n", "pipeline.yaml:1: ouput: unknown key"),  # the key's line, not its value's
         (
             "stages:\n  - stage: near_dedup\n    threshold: 1.5\n",
             "pipeline.yaml:3: stages[0].threshold: Input should be less than or equal to 1",

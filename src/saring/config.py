@@ -125,20 +125,23 @@ class Pipeline(_Strict):
 
 
 def _node_line(root: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
-    """1-based line of the YAML node at ``loc`` (keys and list indices), or of its nearest parent."""
-    node, line = root, None
+    """1-based line of the YAML node at ``loc`` (keys and list indices; for a key, the line of the key
+    itself, not of its value), or of its nearest parent."""
+    node: yaml.Node | None = root
+    line = None
     for key in loc:
         if node is None:
             break
         line = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
-            node = next((v for k, v in node.value if k.value == key), None)
+            entry = next(((k, v) for k, v in node.value if k.value == key), None)
+            node = entry[1] if entry else None
+            line = entry[0].start_mark.line + 1 if entry else line
         elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
             node = node.value[key]
+            line = node.start_mark.line + 1
         else:
             node = None
-    if node is not None:
-        line = node.start_mark.line + 1
     return line
 
 
