@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import zlib
 from pathlib import Path
 
 import fsspec
@@ -201,6 +202,23 @@ def test_a_warc_record_with_a_wrong_length_loses_no_other_record(
     assert [r["source"] for r in kept] == [f"{path}@{data.index(members[i])}" for i in (0, 2, 3)]
     assert len(quarantine) == 1 and problem in quarantine[0]["error"]
     assert stats.documents_in == 4
+
+
+def test_a_warc_gz_record_is_placed_at_its_gzip_member(tmp_path: Path) -> None:
+    """As in Common Crawl's indexes: the offset is where the record's member starts in the file."""
+    page = f"<html><body><article><p>{article(4)}</p></article></body></html>".encode()
+    members = [gzip.compress(warc_record(f"https://e.example/{i}", page), mtime=0) for i in range(3)]
+    path = tmp_path / "members.warc.gz"
+    data = b"".join(members)
+    path.write_bytes(data)
+    run([path], tmp_path / "out")
+    kept = read_output(tmp_path / "out", "kept") + read_output(tmp_path / "out", "removed")
+    for record in kept:
+        offset = int(record["source"].rsplit("@", 1)[1])
+        member = zlib.decompressobj(wbits=47).decompress(data[offset:])
+        assert member.startswith(b"WARC/1.0") and record["url"].encode() in member
+    starts = [0, len(members[0]), len(members[0]) + len(members[1])]
+    assert sorted(int(r["source"].rsplit("@", 1)[1]) for r in kept) == starts
 
 
 def test_a_warc_response_without_an_http_status_line_is_quarantined(tmp_path: Path) -> None:

@@ -381,7 +381,7 @@ class ShardReader:
             else:
                 from saring.io.warc import read_warc
 
-                yield from read_warc(rows, stream, self.record_seconds)
+                yield from read_warc(rows, stream, self.record_seconds, reader.member_at)
             self.checksum = reader.checksum
 
     def batches(self, batch_size: int) -> Iterator[DocumentBatch]:

@@ -130,6 +130,8 @@ class BoundedReader(io.RawIOBase):
         self._hash.update(head)
         self._buffer = b""
         self._error: InputError | None = None
+        #: decompressed offset -> file offset of each gzip member not yet looked up (:meth:`member_at`)
+        self._members: dict[int, int] = {0: 0} if self.compression == "gzip" else {}
 
     @property
     def checksum(self) -> str:
@@ -159,6 +161,8 @@ class BoundedReader(io.RawIOBase):
                 self._input = decoder.unused_data + self._input
                 if self._only_zero_padding_left():
                     return b""
+                if self.compression == "gzip":
+                    self._members[self.out_bytes] = self.raw_bytes - len(self._input)
                 decoder = self._decoder = _DECODERS[self.compression]()
                 self._fed = False
             data = self._next_input() if decoder.wants_input else b""
@@ -182,6 +186,13 @@ class BoundedReader(io.RawIOBase):
                 except InputError as error:  # hand out this chunk first; the next read fails
                     self._error = error
                 return out
+
+    def member_at(self, offset: int) -> int | None:
+        """The file offset of the gzip member whose data starts at decompressed ``offset`` (a WARC.gz
+        record, written one member per record), or None; members before ``offset`` are forgotten."""
+        for start in [start for start in self._members if start < offset]:
+            del self._members[start]
+        return self._members.pop(offset, None)
 
     def _only_zero_padding_left(self) -> bool:
         """Whether nothing but NUL bytes follows the last member (tape or block padding, which gzip

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import io
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from saring.core.limits import RecordTimeout, time_limit
@@ -140,7 +140,16 @@ def _resync(stream: _PushbackReader) -> int:
         skipped += len(stream.readline(1 << 20))
 
 
-def read_warc(rows: _Rows, stream: io.BufferedReader, record_seconds: float) -> Iterator[dict[str, Any]]:
+def read_warc(
+    rows: _Rows,
+    stream: io.BufferedReader,
+    record_seconds: float,
+    member_at: Callable[[int], int | None] = lambda offset: None,
+) -> Iterator[dict[str, Any]]:
+    """Rows of a WARC file. A record's place (``@N``) is its byte offset in the file: for a .warc.gz
+    written one gzip member per record (as crawlers write them, and Common Crawl's indexes point to),
+    the offset of its member (``member_at`` maps a decompressed offset to it); for one written as a
+    single gzip stream, the offset in the decompressed stream."""
     limits = rows.limits
     stream = _PushbackReader(stream)
     offset = 0
@@ -153,7 +162,8 @@ def read_warc(rows: _Rows, stream: io.BufferedReader, record_seconds: float) -> 
             offset += len(line)
             if not line.strip():
                 continue
-            where = f"@{start}"
+            member = member_at(start)
+            where = f"@{start if member is None else member}"
             try:
                 if not line.startswith(b"WARC/"):
                     raise BrokenRecord(f"expected a 'WARC/' version line, found {line[:40]!r}")
