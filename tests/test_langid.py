@@ -76,6 +76,19 @@ def test_a_notice_in_capitals_is_read_like_the_same_text_in_lower_case(stage: La
     assert batch.signals["langid.language"][0] == "ind_Latn"
 
 
+def test_malay_in_jawi_script_is_not_arabic(stage: LangId) -> None:
+    jawi = (
+        "کراجأن مليسيا اکن ممڤرکنلکن ڤروݢرم باهرو اونتوق ممبنتو ڤتاني دان ڤنترنق کچيل دسلوروه نݢارا. "
+        "منتري ڤرتانين برکات، ڤروݢرم اين دجڠک ممبري منفعت کڤد لبيه داري ساتو ريبو ڤتاني."
+    )
+    arabic = "ذهب الولد إلى المدرسة في الصباح الباكر مع أخيه الكبير، وكان الجو جميلا جدا في ذلك اليوم."
+    batch = run_stages([stage], [jawi, arabic])
+    assert batch.signals["langid.first_pass"] == ["arb_Arab", "arb_Arab"]  # lid.176 has no Jawi
+    assert batch.signals["langid.language"] == ["zsm_Arab", "arb_Arab"]
+    assert batch.signals["langid.resolved_by"] == ["script_letters", "fasttext"]
+    assert batch.signals["langid.main_language_share"][0] == 1.0
+
+
 def test_per_line_mode_shows_code_switching() -> None:
     text = SAMPLES["code_switched"]
     batch = run_stages([_stage(per_line=True)], [text + "\n\n"])

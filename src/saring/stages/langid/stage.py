@@ -16,6 +16,11 @@ naming a close language of Tagalog it has seen no text of (Cebuano, Waray, ...) 
 Tagalog's mass does not route such a text to it. A document
 the first pass read as one chunk takes the discriminator's answer for that chunk too (its share is 1).
 
+A language that lid.176 has no label for but that its script's extra letters give away is relabelled
+from ``languages/<code>/script_letters.yaml``: Malay in Jawi script, which lid.176 calls Arabic, has
+letters Arabic, Persian and Urdu never use (``zsm_Arab``; ``resolved_by: script_letters``, the score is
+the first pass's mass on that script).
+
 ``per_line: true`` labels every line on its own (discriminator included) into ``line_languages``,
 aligned with ``text.split("\\n")`` (null for blank lines), and computes the share from those labels.
 """
@@ -32,7 +37,7 @@ import pyarrow as pa
 
 from saring.core.registry import register
 from saring.core.stage import DocView, Measured, PositiveCount, Probability, Stage, StageParams
-from saring.resources import resource_path, resource_yaml
+from saring.resources import language_resource, languages_with, resource_path, resource_yaml
 from saring.stages.langid.discriminator import OTHER, Discriminator
 
 NO_LANGUAGE = "zxx_Zxxx"  # ISO 639-3 "no linguistic content", ISO 15924 "unwritten"
@@ -55,6 +60,19 @@ class LangIdParams(StageParams):
     route_below_score: Probability = 0.4
     keep: list[str] | None = None
     min_score: Probability = 0.0
+
+
+@dataclass(frozen=True)
+class ScriptLetters:
+    """A language told apart from others of its script by letters only it uses (Jawi's nga, nya)."""
+
+    language: str
+    script: str
+    letters: str
+    min_letters: int
+
+    def matches(self, label: str, text: str) -> bool:
+        return label.endswith(f"_{self.script}") and sum(map(text.count, self.letters)) >= self.min_letters
 
 
 @dataclass
@@ -106,6 +124,11 @@ class LangId(Stage):
         # every language it can answer (the group and Tagalog): their first-pass mass routes a text to it
         self._answers = frozenset(self._discriminator.classes) - {OTHER}
         self._first_pass_labels = frozenset(self._labels.values())
+        self._script_letters = [
+            ScriptLetters(data["language"], data["script"], "".join(data["letters"]), data["min_letters"])
+            for code in languages_with("script_letters")
+            if (data := language_resource(code, "script_letters")) is not None
+        ]
 
     # -- first pass ---------------------------------------------------------------------------------
 
@@ -164,11 +187,15 @@ class LangId(Stage):
         main = {self._family(language)}
         if resolved_by == "discriminator" and (language not in self._first_pass_labels or chunks == 1):
             main.add(self._family(first_pass))
+        if resolved_by == "script_letters":  # every chunk lid.176 gave a label of that script
+            script = language.rsplit("_", 1)[1]
+            main |= {label for label in self._first_pass_labels if label.endswith(f"_{script}")}
         return main
 
     # -- measure ------------------------------------------------------------------------------------
 
     def measure(self, docs: DocView) -> Measured:
+        read = None if self.params.per_line else self.params.max_chars
         units_by_doc = [self._units(i, text) for i, text in enumerate(docs.texts)]
         for units in units_by_doc:
             for unit in units:
@@ -189,12 +216,17 @@ class LangId(Stage):
         routed_labels, routed_probs = self._discriminator.predict([docs.texts[i] for i in routed_docs])
         doc_answers = dict(zip(routed_docs, zip(routed_labels, routed_probs, strict=True), strict=True))
         languages, scores, resolved_by = [], [], []
-        for i, (top, _) in enumerate(first_pass):
+        for i, (top, mixed) in enumerate(first_pass):
             answer = doc_answers.get(i)
+            letters = next((r for r in self._script_letters if r.matches(top, docs.texts[i][:read])), None)
             if answer is not None and self._discriminator.overrules(answer[0], top):
                 languages.append(answer[0])
                 scores.append(float(answer[1]))
                 resolved_by.append("discriminator")
+            elif letters is not None:
+                languages.append(letters.language)
+                scores.append(sum(p for label, p in mixed.items() if label.endswith(f"_{letters.script}")))
+                resolved_by.append("script_letters")
             else:
                 languages.append(top)
                 scores.append(first_score[i])
