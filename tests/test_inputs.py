@@ -204,6 +204,32 @@ def test_a_warc_record_with_a_wrong_length_loses_no_other_record(
     assert stats.documents_in == 4
 
 
+@pytest.mark.parametrize("into_next", [1, 3, 6])
+def test_a_record_boundary_across_a_read_chunk_is_seen_whole(tmp_path: Path, into_next: int) -> None:
+    """The reader's 64 KiB chunk ends inside the next record's "WARC/1.0" line: both records are read."""
+    page = f"<html><body><article><p>{article(6)}</p></article></body></html>".encode()
+    size = 65536 - into_next
+    first = warc_record("https://f.example/0", b"a" * size, ctype="text/plain")
+    first = warc_record("https://f.example/0", b"a" * (2 * size - len(first)), ctype="text/plain")
+    assert len(first) == size
+    path = tmp_path / "chunks.warc"
+    path.write_bytes(first + warc_record("https://f.example/1", page))
+    stats, quarantine = run([path], tmp_path / "out")
+    assert stats.documents_in == 2 and quarantine == []
+
+
+@pytest.mark.parametrize("length", ["-1", "5\xb2", "oops"])
+def test_an_unreadable_content_length_is_quarantined(tmp_path: Path, length: str) -> None:
+    page = f"<html><body><article><p>{article(2)}</p></article></body></html>".encode()
+    good = warc_record("https://g.example/1", page)
+    broken = good.replace(b"Content-Length: ", b"Content-Length: " + length.encode("latin-1") + b"\r\nX: ")
+    path = tmp_path / "length.warc"
+    path.write_bytes(broken + good)
+    stats, quarantine = run([path], tmp_path / "out")
+    assert stats.documents_in == 2 and len(quarantine) == 1
+    assert "invalid Content-Length" in quarantine[0]["error"]
+
+
 def test_a_warc_gz_record_is_placed_at_its_gzip_member(tmp_path: Path) -> None:
     """As in Common Crawl's indexes: the offset is where the record's member starts in the file."""
     page = f"<html><body><article><p>{article(4)}</p></article></body></html>".encode()

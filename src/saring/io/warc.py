@@ -58,7 +58,15 @@ class _PushbackReader:
         return front + self._stream.read(size - len(front)) if len(front) < size else front
 
     def peek(self, size: int) -> bytes:
-        return self._front + self._stream.peek(size) if len(self._front) < size else self._front
+        """At least ``size`` bytes ahead (fewer only at the end of the file), not consumed: unlike
+        ``BufferedReader.peek``, which stops at its buffer's end (a check of the next record's ``WARC/``
+        line must not see just ``WA``)."""
+        while len(self._front) < size:
+            more = self._stream.read(size - len(self._front))
+            if not more:
+                break
+            self._front += more
+        return self._front
 
 
 def _headers(stream: _PushbackReader) -> tuple[dict[str, str], int]:
@@ -212,7 +220,7 @@ def read_warc(
 
 def _content_length(headers: dict[str, str]) -> int:
     value = headers.get("content-length", "")
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):  # not "5²": Latin-1 superscripts are digits to isdigit
         raise BrokenRecord(f"missing or invalid Content-Length {value[:20]!r}")
     return int(value)
 
