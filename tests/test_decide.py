@@ -79,3 +79,23 @@ def test_parameters_that_shaped_the_stored_signals_cannot_be_redecided(
         redecide(dry, new_clusters, str(tmp_path / "x"), log=lambda m: None)
     thresholds_only = parse_pipeline("stages:\n  - stage: near_dedup\n  - stage: length\n    min_words: 50\n")
     assert redecide(dry, thresholds_only, str(tmp_path / "y"), log=lambda m: None).stats.balanced
+
+
+def test_a_page_kept_under_a_higher_doc_threshold_loses_its_spam_lines(tmp_path: Path) -> None:
+    """The dry run records the spam lines of a page it would remove, so decide can keep it and strip them."""
+    article_lines = [f"Warga kampung {i} bergotong royong membersihkan saluran air." for i in range(2)]
+    spam = [
+        "slot gacor hari ini gampang maxwin bonus new member 100",
+        "daftar situs slot88 gacor terpercaya deposit pulsa tanpa potongan",
+        "link alternatif togel terpercaya bandar toto macau resmi",
+        "rtp live slot gacor pragmatic play hari ini pola maxwin",
+    ]
+    source = write_jsonl(tmp_path / "in.jsonl", [{"id": "page", "text": "\n".join(article_lines + spam)}])
+    stages = parse_pipeline("stages:\n  - stage: gambling\n    min_clean_words: 0\n").stages
+    pipeline = basic_pipeline([source], tmp_path / "dry").model_copy(update={"stages": stages})
+    run_pipeline(pipeline.model_copy(update={"dry_run": True}), log=lambda m: None)
+    assert read_output(tmp_path / "dry", "kept")[0]["would_remove"] == ["gambling:gambling_promotion"]
+    lenient = parse_pipeline("stages:\n  - stage: gambling\n    min_clean_words: 0\n    doc_threshold: 1.0\n")
+    redecide(tmp_path / "dry", lenient, str(tmp_path / "kept"), log=lambda m: None)
+    kept = read_output(tmp_path / "kept", "kept")
+    assert [r["text"] for r in kept] == ["\n".join(article_lines)]

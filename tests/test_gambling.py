@@ -125,6 +125,14 @@ def test_spam_glued_onto_an_article_paragraph_costs_only_the_spam_sentence(stage
     assert batch.texts[0] == f"{lead}\n\n{GLUED_PARAGRAPH}"
 
 
+def test_two_glued_paragraphs_in_one_page_each_lose_only_their_spam(stage: Gambling) -> None:
+    second = GLUED_PARAGRAPH.replace("Kepala Dinas", "Sekretaris Dinas")
+    text = f"Pembuka.\n{GLUED_PARAGRAPH} {GLUED_SPAM}\nKalimat tengah.\n{second} {GLUED_SPAM}\nPenutup."
+    batch = run_stages([stage], [text])
+    assert [e["line"] for e in batch.columns["removed_lines"][0]] == [GLUED_SPAM, GLUED_SPAM]
+    assert batch.texts[0] == f"Pembuka.\n{GLUED_PARAGRAPH}\nKalimat tengah.\n{second}\nPenutup."
+
+
 def test_a_spam_comment_opening_with_a_brand_is_stripped_whole(stage: Gambling) -> None:
     comment = (
         "💜𝗣𝗟𝗨𝗧𝗢88💜Isi kontennya sederhana tapi powerful banget. Yang paling aku suka adalah bagaimana kamu "

@@ -28,9 +28,9 @@ from saring.io.writers import KINDS, OUTPUT_FILES, OutputStore, ShardFileWriter,
 BATCH = 1024
 
 
-def _strip_recorded_lines(text: str, removed: list[dict[str, Any]], labels: set[str]) -> str:
-    """Remove, in order, the lines the given stages recorded (a dry run records without stripping)."""
-    pending = [entry["line"] for entry in removed if entry["stage"] in labels]
+def _strip_recorded_lines(text: str, removed: list[dict[str, Any]], label: str) -> str:
+    """Remove, in order, the lines the stage ``label`` recorded (a dry run records without stripping)."""
+    pending = [entry["line"] for entry in removed if entry["stage"] == label]
     if not pending:
         return text
     kept, index = [], 0
@@ -46,7 +46,7 @@ def _batch(rows: list[dict[str, Any]], types: dict[str, Any], labels: set[str]) 
     batch = DocumentBatch.from_rows(
         {
             "id": r.get("id"),
-            "text": _strip_recorded_lines(r.get("text") or "", r.get("removed_lines") or [], labels),
+            "text": r.get("text") or "",
             "url": r.get("url"),
             "source": r.get("source"),
             "metadata": m if isinstance(m := r.get("metadata"), str) else orjson.dumps(m or {}).decode(),
@@ -61,24 +61,28 @@ def _batch(rows: list[dict[str, Any]], types: dict[str, Any], labels: set[str]) 
 
 
 def _decide(stages: list[Stage], batch: DocumentBatch, stats: ShardStats) -> None:
+    """Each stage's decisions in pipeline order; as in a run, the documents a stage keeps lose the lines it
+    recorded (counted), and those it removes leave with their lines."""
+    texts, removed_lines = batch.texts, batch.columns["removed_lines"]
     for stage in stages:
         rows = batch.active_rows()
         stage_stats = stats.stage(stage.label)
-        for row in rows:  # lines the stage stripped from the documents still in at that stage, as in a run
-            for entry in batch.columns["removed_lines"][row] or ():
-                if entry["stage"] == stage.label:
-                    stage_stats.lines_removed[entry["reason"]] += 1
         names = list(stage.signal_schema())
-        if not len(rows) or not names:
-            continue
         signals = {name: [batch.signals[f"{stage.label}.{name}"][i] for i in rows] for name in names}
-        reasons = stage.decide(signals)
-        stage_stats.docs_in += len(rows)
-        for row, reason in zip(rows, reasons, strict=True):
+        reasons = stage.decide(signals) if len(rows) and names else [None] * len(rows)
+        if names:
+            stage_stats.docs_in += len(rows)
+        for row, reason in zip(rows.tolist(), reasons, strict=True):
+            entries = removed_lines[row] or []
             if reason is None:
-                stage_stats.docs_out += 1
+                stage_stats.docs_out += int(bool(names))
+                texts[row] = _strip_recorded_lines(texts[row], entries, stage.label)
+                for entry in entries:
+                    if entry["stage"] == stage.label:
+                        stage_stats.lines_removed[entry["reason"]] += 1
             else:
-                batch.remove(int(row), stage.label, reason, dry_run=False)
+                removed_lines[row] = [e for e in entries if e["stage"] != stage.label]
+                batch.remove(row, stage.label, reason, dry_run=False)
                 stage_stats.removed[reason] += 1
 
 

@@ -105,8 +105,10 @@ def _commit(stage: Stage, batch: DocumentBatch, rows: np.ndarray, measured: Meas
         for row, text in zip(rows, measured.texts, strict=True):
             texts[row] = text
     if measured.line_removals is not None:
-        for row, removals in zip(rows, measured.line_removals, strict=True):
-            if not removals:
+        for row, removals, reason in zip(rows, measured.line_removals, reasons, strict=True):
+            # a document the stage removes leaves as it came in; a dry run records its lines all the same,
+            # so that ``saring decide`` can keep it under other thresholds and strip them then
+            if not removals or (reason is not None and not dry_run):
                 continue
             stripped, removed = _strip_lines(texts[row], removals)
             batch.record_removed_lines(int(row), stage.label, removed)

@@ -211,20 +211,25 @@ class Gambling(Stage):
             found.setdefault(i, SPAM_EDGE)
         return sorted((i - first, reason) for i, reason in found.items())
 
-    def _separate_spam_sentences(self, texts: list[str], lines: ScoredLines) -> list[str] | None:
-        """``texts`` with the spam sentences of mixed spam lines on lines of their own (None: no change)."""
-        mixed = []  # (document, line index in the document, sentences)
+    def _separate_spam_sentences(self, texts: list[str], lines: ScoredLines) -> dict[int, str]:
+        """The rewritten texts (by document) whose mixed spam lines got their trailing spam sentences on a
+        line of their own."""
+        if not self.params.strip_lines:
+            return {}
+        mixed: list[tuple[int, int, list[str]]] = []  # (document, line index in it, sentences)
         for doc in range(len(texts)):
-            first = int(lines.bounds[doc])
+            first, doc_lines = int(lines.bounds[doc]), None
             for i, reason in self.spam_lines(lines, doc):
                 if reason == SPAM_LINE and lines.words[first + i] >= MIN_SPLIT_WORDS:
-                    sentences = _SENTENCE_END.split(texts[doc].split("\n")[i].strip())
+                    doc_lines = doc_lines or texts[doc].split("\n")
+                    sentences = _SENTENCE_END.split(doc_lines[i].strip())
                     if len(sentences) > 1:
                         mixed.append((doc, i, sentences))
         if not mixed:
-            return None
+            return {}
         scored = self.score_lines([sentence for _, _, sentences in mixed for sentence in sentences])
-        out, position = list(texts), 0
+        split_lines: dict[int, list[str]] = {}
+        position = 0
         for doc, i, sentences in mixed:
             spam = [self._sentence_is_spam(scored, position + k) for k in range(len(sentences))]
             article = spam.index(True) if any(spam) else len(spam)  # the sentences before the first spam one
@@ -233,10 +238,26 @@ class Gambling(Stage):
             # only a trailing run of spam after article sentences: a spam comment that opens with a brand
             # and goes on with harmless praise stays whole
             if all(spam[article:]) and article_words >= MIN_SPLIT_WORDS:
-                doc_lines = out[doc].split("\n")
+                doc_lines = split_lines.setdefault(doc, texts[doc].split("\n"))
                 doc_lines[i] = " ".join(sentences[:article]) + "\n" + " ".join(sentences[article:])
-                out[doc] = "\n".join(doc_lines)
-        return out if out != texts else None
+        return {doc: "\n".join(doc_lines) for doc, doc_lines in split_lines.items()}
+
+    def _rescored(self, lines: ScoredLines, texts: list[str], changed: dict[int, str]) -> ScoredLines:
+        """``lines`` with the lines of the ``changed`` documents scored again (the others as they were)."""
+        order = sorted(changed)
+        new = self.score_lines([changed[doc] for doc in order])
+        where = {doc: (new, k) for k, doc in enumerate(order)}
+        folded: list[str] = []
+        scores, words, counts = [], [], []
+        for doc in range(len(texts)):
+            source, k = where.get(doc, (lines, doc))
+            a, b = int(source.bounds[k]), int(source.bounds[k + 1])
+            folded += source.folded[a:b]
+            scores.append(source.scores[a:b])
+            words.append(source.words[a:b])
+            counts.append(b - a)
+        bounds = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        return ScoredLines(folded, np.concatenate(scores), np.concatenate(words), bounds)
 
     def _sentence_is_spam(self, scored: ScoredLines, k: int) -> bool:
         """A sentence of a mixed line stays with the article only when nothing in it looks like spam: a low
@@ -247,9 +268,10 @@ class Gambling(Stage):
     def measure(self, docs: DocView) -> Measured:
         texts = list(docs.texts)
         lines = self.score_lines(texts)
-        separated = self._separate_spam_sentences(texts, lines)
-        if separated is not None:
-            texts, lines = separated, self.score_lines(separated)
+        changed = self._separate_spam_sentences(texts, lines)
+        if changed:
+            lines = self._rescored(lines, texts, changed)
+            texts = [changed.get(doc, text) for doc, text in enumerate(texts)]
         docs_of_lines = np.repeat(np.arange(len(docs.texts)), np.diff(lines.bounds))
         lengths = np.fromiter(map(len, lines.folded), dtype=np.float64, count=len(lines.folded))
         folded_chars = np.bincount(docs_of_lines, weights=lengths, minlength=len(docs.texts))
@@ -270,14 +292,15 @@ class Gambling(Stage):
         }
         removals: list[list[tuple[int, str]]] = []
         doc_words = np.add.reduceat(lines.words, starts).tolist() if len(starts) else []
-        for doc, (first, doc_score) in enumerate(zip(starts.tolist(), signals["doc_score"], strict=True)):
+        for doc, first in enumerate(starts.tolist()):
             spam = self.spam_lines(lines, doc)
             clean_words = doc_words[doc] - sum(int(lines.words[first + i]) for i, _ in spam)
             signals["spam_lines"].append(len(spam))
             signals["clean_words"].append(clean_words)
-            removed = self._removal(doc_score, len(spam), clean_words) is not None
-            removals.append(spam if self.params.strip_lines and not removed else [])
-        return Measured(signals=signals, texts=separated, line_removals=removals)
+            # recorded even for a page that goes: the runner leaves a removed page whole, and a dry run
+            # keeps them for ``saring decide`` under another doc_threshold
+            removals.append(spam if self.params.strip_lines else [])
+        return Measured(signals=signals, texts=texts if changed else None, line_removals=removals)
 
     def _removal(self, doc_score: float, spam_lines: int, clean_words: int) -> str | None:
         p = self.params
