@@ -168,10 +168,13 @@ def test_thai_is_segmented_into_dictionary_words() -> None:
 
 def test_c4_rules_for_english() -> None:
     text = fixture("lorem_eng.txt")
-    batch = run_stages([Quality(QualityParams(preset="eng_Latn", filters={"gopher_quality": False}))], [text])
+    stage = Quality(QualityParams(preset="eng_Latn", filters={"gopher_quality": False}))
+    batch = run_stages([stage], [text])
     assert batch.columns["removed_reason"] == ["c4:c4_lorem_ipsum"]
     assert signals_of(batch, "c4_lorem_ipsum") == [1]
-    assert [entry["reason"] for entry in batch.columns["removed_lines"][0]] == ["c4_javascript"]
+    assert batch.columns["removed_lines"][0] is None and batch.texts[0] == text  # removed: leaves whole
+    dry = run_stages([stage], [text], dry_run=True)  # a dry run records the line it would strip
+    assert [entry["reason"] for entry in dry.columns["removed_lines"][0]] == ["c4_javascript"]
 
 
 def test_tokens_split_words_and_punctuation() -> None:
