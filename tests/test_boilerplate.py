@@ -166,3 +166,15 @@ def test_glued_rules_are_tried_only_on_texts_with_a_cue() -> None:
     assert stage.line_reasons(text)[1] == [(1, "boilerplate:follow")]
     stage.__dict__["glued_cues"] = ("tidak ada",)  # no cue in the text: not searched
     assert stage.line_reasons(text) == (text, [])
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["Penulis: " + "a" * 60 + "!", "Oleh: " + "ab, " * 60 + "!", "Baca juga " + "kata " * 45 + "."],
+)
+def test_rules_fail_fast_on_long_near_misses(line: str) -> None:
+    """No rule backtracks catastrophically (the byline rule once took seconds on one 30-letter word)."""
+    stage = Boilerplate()
+    stage.setup()
+    pattern, _ = stage.rules
+    assert pattern.fullmatch(line, timeout=1.0) is None
