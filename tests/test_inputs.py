@@ -301,9 +301,25 @@ def test_a_stray_quote_in_a_tsv_row_costs_that_row_only(tmp_path: Path) -> None:
     path.write_text("id\ttext\n" + "\n".join(rows) + "\n", "utf-8")
     ids, errors = _kept_ids_and_errors([path], tmp_path / "out")
     assert ids == ["t0", "t1", "t3", "t4"]
-    assert errors == ["rows.tsv:4 unreadable line: unexpected end of data (an unclosed quote?)"]
+    assert errors == ["rows.tsv:4 unreadable line: a quote that does not close on it or on a whole row"]
     kept = read_output(tmp_path / "out", "kept") + read_output(tmp_path / "out", "removed")
     assert next(r for r in kept if r["id"] == "t3")["text"] == "quoted, with a\ttab"
+
+
+def test_tsv_quoted_fields_may_span_lines_when_they_close_on_a_whole_row(tmp_path: Path) -> None:
+    body = article(3).replace("\n", " ")
+    text = (
+        f'id\ttext\turl\n1\t"{body}\nparagraf dua, dengan ""kutipan"""\thttps://x/1\n'  # as pandas writes it
+        f"2\t{body}\thttps://x/2\n"
+    )
+    (tmp_path / "multi.tsv").write_text(text, "utf-8")
+    ids, errors = _kept_ids_and_errors([tmp_path / "multi.tsv"], tmp_path / "out")
+    kept = read_output(tmp_path / "out", "kept") + read_output(tmp_path / "out", "removed")
+    assert ids == ["1", "2"] and errors == []
+    assert next(r for r in kept if r["id"] == "1")["text"] == f'{body}\nparagraf dua, dengan "kutipan"'
+    (tmp_path / "header.tsv").write_text(f'id\t"text\n1\t{body}\n2\t{body}\n', "utf-8")
+    ids, errors = _kept_ids_and_errors([tmp_path / "header.tsv"], tmp_path / "out2")
+    assert ids == [] and errors == ["header.tsv:1 unreadable from line 1 on: an unclosed quote in the header"]
 
 
 def test_an_oversized_csv_field_costs_its_row_only(tmp_path: Path) -> None:

@@ -260,33 +260,96 @@ def _parquet_rows(batch: Any) -> list[dict[str, Any] | UnicodeDecodeError]:
 Record = tuple[int, dict[str, Any] | None, str, str | None]  # line, row, raw excerpt, problem
 
 
+#: Lines one quoted TSV field may run over (more: the quote is taken for a stray one; this bounds the
+#: rereading a stray quote costs).
+MAX_TSV_RECORD_LINES = 1000
+
+
+class _Lines:
+    """Numbered lines of a text stream, each ``(number, text, whole)``, that can be put back; a line over
+    ``max_chars`` characters is skipped to its end and comes with its start only (``whole`` False)."""
+
+    def __init__(self, text: io.TextIOWrapper, max_chars: int) -> None:
+        self._text = text
+        self.max_chars = max_chars
+        self._back: list[tuple[int, str, bool]] = []
+        self._number = 0
+
+    def __iter__(self) -> Iterator[tuple[int, str, bool]]:
+        return self
+
+    def __next__(self) -> tuple[int, str, bool]:
+        if self._back:
+            return self._back.pop()
+        line = self._text.readline(self.max_chars + 1)
+        if not line:
+            raise StopIteration
+        self._number += 1
+        whole = len(line) <= self.max_chars or line.endswith(("\n", "\r"))
+        while not whole and (rest := self._text.readline(1 << 20)) and not rest.endswith(("\n", "\r")):
+            pass
+        return self._number, line, whole
+
+    def put_back(self, lines: list[tuple[int, str, bool]]) -> None:
+        self._back.extend(reversed(lines))
+
+
 def _tsv_records(text: io.TextIOWrapper, max_chars: int) -> Iterator[Record]:
-    """The records of a TSV file: one per line, whose fields may be quoted CSV-style within the line. A
-    quote left open at the end of a line is that line's problem, so a stray quote cannot swallow the
-    rows after it (as it does when the file is read as CSV)."""
+    """The records of a TSV file. Fields may be quoted CSV-style (pandas writes tabs, quotes and line
+    breaks inside quotes). A quoted field may run over several lines only if the record it ends then has
+    the header's number of fields and stays within ``max_chars`` and ``MAX_TSV_RECORD_LINES``; otherwise
+    the quote is a stray one: its line alone is quarantined and reading goes on at the next line, so it
+    cannot swallow the rows after it (as it does when the file is read as CSV). An unreadable header line
+    makes the rest of the file unreadable (each row would be misread)."""
+    lines = _Lines(text, max_chars)
     header: list[str] | None = None
-    line_no = 0
-    while line := text.readline(max_chars + 1):
-        line_no += 1
-        if len(line) > max_chars and not line.endswith(("\n", "\r")):
-            while (rest := text.readline(1 << 20)) and not rest.endswith(("\n", "\r")):
-                pass
-            yield line_no, None, line, f"line longer than {max_chars:,} characters"
+    for number, line, whole in lines:
+        if not whole:
+            yield number, None, line, f"line longer than {max_chars:,} characters"
             continue
         if not line.strip("\r\n"):
             continue
-        try:
-            fields = next(csv.reader([line], delimiter="\t", strict=True))
-        except csv.Error as error:
-            yield line_no, None, line, f"unreadable line: {error} (an unclosed quote?)"
-            continue
-        if header is None:
+        consumed: list[tuple[int, str, bool]] = []
+        fields = _quoted_fields(line, lines, consumed, header)
+        if fields is None:
+            lines.put_back(consumed)
+            if header is None:
+                yield number, None, line, f"unreadable from line {number} on: an unclosed quote in the header"
+                return
+            yield number, None, line, "unreadable line: a quote that does not close on it or on a whole row"
+        elif header is None:
             header = fields
         elif len(fields) > len(header):
-            yield line_no, None, line, "more fields than the header names"
+            yield number, None, line, "more fields than the header names"
         else:
             row = dict(zip(header, fields + [None] * (len(header) - len(fields)), strict=True))
-            yield line_no, row, line, None
+            yield number, row, line, None
+
+
+def _quoted_fields(
+    line: str, lines: _Lines, consumed: list[tuple[int, str, bool]], header: list[str] | None
+) -> list[str] | None:
+    """The fields of the record starting with ``line``, taking continuation lines from ``lines`` into
+    ``consumed`` while a quoted field is open; None if the record is unreadable."""
+    size = len(line)
+
+    def feed() -> Iterator[str]:
+        nonlocal size
+        yield line
+        for entry in lines:
+            consumed.append(entry)
+            size += len(entry[1])
+            if not entry[2] or size > lines.max_chars or len(consumed) > MAX_TSV_RECORD_LINES:
+                return
+            yield entry[1]
+
+    try:
+        fields = next(csv.reader(feed(), delimiter="\t", strict=True))
+    except (csv.Error, StopIteration):
+        return None
+    if consumed and (header is None or len(fields) != len(header)):
+        return None  # a multi-line record must be a whole row
+    return fields
 
 
 def _csv_records(text: io.TextIOWrapper) -> Iterator[Record]:
