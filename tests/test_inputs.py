@@ -371,6 +371,9 @@ def test_files_of_an_input_folder_that_are_not_read_are_reported(tmp_path: Path)
     assert ignored[str(folder / "b.jsonl.xz")].startswith("unknown format")
     assert ignored[str(out / "stats.json")] == "inside the output folder"
     assert any(m.startswith("not read: 2 files in the input folders, unknown format") for m in messages)
+    (folder / "b.jsonl.xz").unlink()
+    glob = basic_pipeline([folder / "**" / "*.jsonl*"], folder / "out" / "kept" / "..")  # kept/*.jsonl.zst
+    assert run_pipeline(glob, overwrite=True, log=messages.append).stats.documents_in == 1
 
 
 def test_fsspec_memory_filesystem_for_input_and_output(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import posixpath
 import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -70,25 +71,25 @@ class InputPlan:
 
 
 def plan_shards(inputs: Iterable[InputSpec], output: str | None = None) -> InputPlan:
-    """Expand input paths (files, folders, globs; any fsspec URL) into sorted shards. In folders, files
-    of no known format and files inside the ``output`` folder (a run's own output under its input
-    folder) are not read; they are listed in ``ignored``."""
+    """Expand input paths (files, folders, globs; any fsspec URL) into sorted shards. Files of no known
+    format in folders, and files inside the ``output`` folder that a folder or a glob expands to (a run's
+    own output under its input folder), are not read; they are listed in ``ignored``."""
     found: dict[str, InputSpec] = {}
     ignored: dict[str, str] = {}
     output_fs, output_root = fsspec.core.url_to_fs(output) if output else (None, "")
+    output_prefix = posixpath.normpath(output_root) + "/"
     for spec in inputs:
         fs, _, paths = fsspec.get_fs_token_paths(spec.path)
         protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
-        inside_output = output_fs is not None and type(fs) is type(output_fs)
+        same_fs = output_fs is not None and type(fs) is type(output_fs)
         matched: list[str] = []
         for path in paths:
-            if not fs.isdir(path):
-                matched += [path] if fs.exists(path) else []
-                continue
-            for file in fs.find(path):
-                if inside_output and file.startswith(output_root.rstrip("/") + "/"):
+            # a file named on its own is read; files a folder or a glob expands to are vetted
+            expanded = fs.isdir(path) or any(char in spec.path for char in "*?[")
+            for file in fs.find(path) if fs.isdir(path) else [path] if fs.exists(path) else []:
+                if expanded and same_fs and posixpath.normpath(file).startswith(output_prefix):
                     ignored[file] = "inside the output folder"
-                elif spec.format == "auto" and detect_format(file) is None:
+                elif fs.isdir(path) and spec.format == "auto" and detect_format(file) is None:
                     ignored[file] = "unknown format (set 'format' for it)"
                 else:
                     matched.append(file)
