@@ -77,7 +77,9 @@ def test_parameters_that_shaped_the_stored_signals_cannot_be_redecided(
     new_clusters = parse_pipeline("stages:\n  - stage: near_dedup\n    threshold: 0.9\n  - stage: length\n")
     with pytest.raises(RunError, match=r"'near_dedup': threshold: 0.5 -> 0.9 changed since the dry run"):
         redecide(dry, new_clusters, str(tmp_path / "x"), log=lambda m: None)
-    thresholds_only = parse_pipeline("stages:\n  - stage: near_dedup\n  - stage: length\n    min_words: 50\n")
+    thresholds_only = parse_pipeline(
+        "stages:\n  - stage: near_dedup\n    memory_budget_mb: 64\n  - stage: length\n    min_words: 50\n"
+    )
     assert redecide(dry, thresholds_only, str(tmp_path / "y"), log=lambda m: None).stats.balanced
 
 

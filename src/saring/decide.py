@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from pydantic import ValidationError
 
 from saring.config import Pipeline
 from saring.core.accounting import ShardStats
@@ -96,9 +97,16 @@ def _check_unchanged_measurements(
     for stage in stages:
         if stage.label not in measured:
             continue  # a stage the dry run did not have: its signals are missing (checked on reading)
-        before = type(stage.params)(**measured[stage.label]).model_dump()
+        try:
+            before = type(stage.params)(**measured[stage.label]).model_dump()
+        except ValidationError as error:
+            raise RunError(
+                f"stage {stage.label!r}: the parameters the dry run in {source} stored are no longer valid "
+                f"({error.error_count()} problems: {error.errors()[0]['msg']}); rerun the dry run"
+            ) from None
         after = stage.params.model_dump()
-        changed = sorted(k for k in after if after[k] != before.get(k) and k not in stage.decide_params)
+        free = stage.decide_params | stage.resource_params
+        changed = sorted(k for k in after if after[k] != before.get(k) and k not in free)
         if changed:
             values = ", ".join(f"{k}: {before.get(k)!r} -> {after[k]!r}" for k in changed)
             allowed = ", ".join(sorted(stage.decide_params)) or "none"

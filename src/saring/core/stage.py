@@ -89,6 +89,8 @@ class Stage:
     #: Parameters only ``decide`` reads (thresholds): ``saring decide`` may change them on a dry run's
     #: stored signals. Any other parameter shapes the signals, so changing it needs a new dry run.
     decide_params: ClassVar[frozenset[str]] = frozenset()
+    #: Parameters that set resources only (memory), never what is measured.
+    resource_params: ClassVar[frozenset[str]] = frozenset({"memory_budget_mb"})
     #: Resources a distributed engine may reserve per worker running this stage.
     num_cpus: ClassVar[float] = 1.0
     memory_mb: ClassVar[int] = 100

@@ -157,6 +157,8 @@ def _exclusive(store: OutputStore, log: Callable[[str], None] = print) -> Iterat
     folder is locked itself (created if missing); any other output through a file in the temporary folder
     named after its address, so two runs to one bucket meet whatever their work folders. Where the file
     system has no locks (some network mounts), the run goes on without one, with a warning."""
+    if store.local:
+        _make_writable_folder(Path(store.root))
     try:
         import fcntl
     except ImportError:  # not POSIX: no lock
@@ -164,7 +166,6 @@ def _exclusive(store: OutputStore, log: Callable[[str], None] = print) -> Iterat
         return
     if store.local:
         target = Path(store.root)
-        _make_writable_folder(target)
         handle = os.open(target, os.O_RDONLY)
     else:
         digest = xxhash.xxh64(store.display().encode()).hexdigest()

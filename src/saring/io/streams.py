@@ -197,7 +197,7 @@ class BoundedReader(io.RawIOBase):
     def _only_zero_padding_left(self) -> bool:
         """Whether nothing but NUL bytes follows the last member (tape or block padding, which gzip
         itself ignores); they are consumed. A compressed member never starts with a NUL byte."""
-        if self.compression == "none":
+        if self.compression != "gzip":
             return False
         while True:
             self._input = self._input.lstrip(b"\x00")
