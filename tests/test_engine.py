@@ -170,7 +170,7 @@ def test_pool_workers_end_with_a_killed_parent(tmp_path: Path) -> None:
 
 def test_a_worker_whose_parent_died_while_it_started_exits() -> None:
     """A pool worker that starts after its parent was killed (adopted already) must not wait forever."""
-    script = "import time; from saring.core.processes import follow_parent; follow_parent(1, 60); time.sleep(30)"
+    script = "import time\nfrom saring.core.processes import follow_parent as f\nf(1, 60)\ntime.sleep(30)"
     # the watch thread would need 60 s: only the check at start can end it this soon
     started = time.monotonic()
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=20)
