@@ -25,7 +25,9 @@ import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
@@ -86,8 +88,24 @@ def held_out(per_language: int, rng: random.Random) -> dict[str, list[tuple[str,
         for name, texts in (("sentences", sentences), ("documents", documents)):
             sample = rng.sample(texts, min(per_language, len(texts)))
             sets[name].extend((text, label) for text in sample)
-        sets["news sentences"].extend((text, label) for text in _draw(news_sentences, per_language, news_rng))
+        drawn = _draw(news_sentences, per_language, news_rng)
+        sets["news sentences"].extend((text, label) for text in drawn if not is_boilerplate(text))
     return sets
+
+
+def is_boilerplate(line: str) -> bool:
+    """Page furniture the articles carry ("SCROLL TO CONTINUE WITH CONTENT" is English in an Indonesian
+    article): not a sentence of the article's language. Dropped after drawing, so the other draws stay."""
+    return bool(_boilerplate().line_reasons(line)[1])
+
+
+@cache
+def _boilerplate() -> Any:
+    from saring.stages.boilerplate.stage import Boilerplate
+
+    stage = Boilerplate()
+    stage.setup()
+    return stage
 
 
 def _draw(items: Sequence[str], count: int, rng: random.Random) -> list[str]:
