@@ -230,6 +230,37 @@ def test_an_unreadable_content_length_is_quarantined(tmp_path: Path, length: str
     assert "invalid Content-Length" in quarantine[0]["error"]
 
 
+@pytest.mark.parametrize("wrong_length", ["+5000", "1000000000000"])
+def test_a_content_length_past_the_end_of_the_file_loses_no_later_record(
+    tmp_path: Path, wrong_length: str
+) -> None:
+    page = f"<html><body><article><p>{article(7)}</p></article></body></html>".encode()
+    members = [warc_record(f"https://h.example/{i}", page) for i in range(4)]
+    length = len(members[1].split(b"\r\n\r\n", 1)[1]) - 4
+    wrong = str(length + 5000) if wrong_length == "+5000" else wrong_length
+    members[1] = members[1].replace(f"Content-Length: {length}".encode(), f"Content-Length: {wrong}".encode())
+    path = tmp_path / "past.warc"
+    path.write_bytes(b"".join(members))
+    stats, quarantine = run([path], tmp_path / "out")
+    kept = read_output(tmp_path / "out", "kept") + read_output(tmp_path / "out", "removed")
+    assert [r["url"] for r in kept] == ["https://h.example/0", "https://h.example/2", "https://h.example/3"]
+    assert stats.documents_in == 4 and len(quarantine) == 1
+
+
+def test_a_corrupt_gzip_member_costs_the_records_from_it_on_not_the_one_before(tmp_path: Path) -> None:
+    page = f"<html><body><article><p>{article(8)}</p></article></body></html>".encode()
+    members = [gzip.compress(warc_record(f"https://i.example/{i}", page), mtime=0) for i in range(4)]
+    members[2] = members[2][: len(members[2]) // 2] + b"\x00" * 8  # corrupt in the middle
+    path = tmp_path / "corrupt.warc.gz"
+    path.write_bytes(b"".join(members))
+    _, quarantine = run([path], tmp_path / "out")
+    kept = read_output(tmp_path / "out", "kept") + read_output(tmp_path / "out", "removed")
+    assert [r["url"] for r in kept] == ["https://i.example/0", "https://i.example/1"]
+    corrupt_at = len(members[0]) + len(members[1])
+    assert [q["source"].rsplit("@", 1)[1] for q in quarantine] == [str(corrupt_at)]  # the member's place
+    assert quarantine[0]["error"].startswith(f"unreadable from offset {corrupt_at:,} on")
+
+
 def test_a_warc_gz_record_is_placed_at_its_gzip_member(tmp_path: Path) -> None:
     """As in Common Crawl's indexes: the offset is where the record's member starts in the file."""
     page = f"<html><body><article><p>{article(4)}</p></article></body></html>".encode()
@@ -322,6 +353,22 @@ def test_tsv_quoted_fields_may_span_lines_when_they_close_on_a_whole_row(tmp_pat
     assert ids == [] and errors == ["header.tsv:1 unreadable from line 1 on: an unclosed quote in the header"]
 
 
+def test_a_stray_tsv_quote_closed_by_an_inch_mark_rows_below_glues_no_rows(tmp_path: Path) -> None:
+    body = article(5).replace("\n", " ")
+    text = f'id\ttext\turl\n1\t{body}\thttps://x/1\n2\t"Harga TV murah\thttps://x/2\n3\tLayar TV 32"\thttps://x/3\n'
+    (tmp_path / "inch.tsv").write_text(text + f'4\t"{body}\nparagraf dua"\n', "utf-8")  # short multi-line row
+    ids, errors = _kept_ids_and_errors([tmp_path / "inch.tsv"], tmp_path / "out")
+    assert ids == ["1", "3", "4"]
+    assert errors == ["inch.tsv:3 unreadable line: a quote that does not close on it or on a whole row"]
+
+
+def test_a_multi_line_csv_record_is_placed_at_its_first_line(tmp_path: Path) -> None:
+    (tmp_path / "m.csv").write_text(f'id,text\n1,"{article(1)}"\n2,{article(2).splitlines()[0]}\n', "utf-8")
+    run([tmp_path / "m.csv"], tmp_path / "out")
+    kept = read_output(tmp_path / "out", "kept") + read_output(tmp_path / "out", "removed")
+    assert [r["source"].rsplit(":", 1)[1] for r in kept] == ["2", str(2 + len(article(1).splitlines()))]
+
+
 def test_an_oversized_csv_field_costs_its_row_only(tmp_path: Path) -> None:
     rows = [f"c{i},{article(i).replace(chr(10), ' ')}" for i in range(4)]
     rows[1] = "c1," + "panjang " * 2000
@@ -338,6 +385,14 @@ def test_a_byte_order_mark_is_not_part_of_the_first_field(tmp_path: Path) -> Non
     write_jsonl(tmp_path / "b.jsonl", [bom.encode() + json.dumps({"id": "b1", "text": article(2)}).encode()])
     ids, errors = _kept_ids_and_errors([tmp_path / "a.csv", tmp_path / "b.jsonl"], tmp_path / "out")
     assert ids == ["a1", "b1"] and errors == []
+
+
+def test_a_binary_parquet_text_column_is_read_as_utf8(tmp_path: Path) -> None:
+    texts = [article(i).encode() for i in range(3)] + [b"\xff\xfe bukan teks"]
+    table = pa.table({"id": ["a", "b", "c", "d"], "text": pa.array(texts, pa.large_binary())})
+    pq.write_table(table, tmp_path / "binary.parquet")
+    ids, errors = _kept_ids_and_errors([tmp_path / "binary.parquet"], tmp_path / "out")
+    assert ids == ["a", "b", "c"] and len(errors) == 1 and "invalid UTF-8" in errors[0]
 
 
 def test_parquet_rows_with_invalid_utf8_or_binary_metadata(tmp_path: Path) -> None:

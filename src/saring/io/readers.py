@@ -173,6 +173,11 @@ class _Rows:
         if text is None:
             problem = "is null" if fields.text in obj else "is missing"
             return self.quarantined(where, f"text field {fields.text!r} {problem}", raw)
+        if isinstance(text, bytes):  # a Parquet binary column: text if it is UTF-8
+            try:
+                text = text.decode("utf-8")
+            except UnicodeDecodeError as error:
+                return self.quarantined(where, f"text field {fields.text!r}: invalid UTF-8 ({error})", raw)
         if not isinstance(text, str):
             return self.quarantined(
                 where, f"text field {fields.text!r} is {type(text).__name__}, not text", raw
@@ -348,17 +353,25 @@ def _quoted_fields(
         fields = next(csv.reader(feed(), delimiter="\t", strict=True))
     except (csv.Error, StopIteration):
         return None
-    if consumed and (header is None or len(fields) != len(header)):
-        return None  # a multi-line record must be a whole row
+    if consumed and (header is None or len(fields) > len(header) or _row_inside(consumed, header)):
+        return None  # a multi-line record must be one row, not rows glued by a stray quote
     return fields
 
 
+def _row_inside(consumed: list[tuple[int, str, bool]], header: list[str]) -> bool:
+    """Whether a continuation line has the header's number of tab-separated fields: a row of its own
+    (``Layar TV 32"`` closing a stray quote rows above), not a paragraph of a quoted field."""
+    return len(header) > 1 and any(line.count("\t") + 1 == len(header) for _, line, _ in consumed)
+
+
 def _csv_records(text: io.TextIOWrapper) -> Iterator[Record]:
-    """The records of a CSV file (quoted fields may span lines)."""
+    """The records of a CSV file (quoted fields may span lines), each at the line it starts on."""
     reader = csv.DictReader(text)
+    end = 1  # the header's line
     for obj in reader:
+        start, end = end + 1, reader.line_num
         problem = "more fields than the header names" if None in obj else None
-        yield reader.line_num, None if problem else obj, repr(obj), problem
+        yield start, None if problem else obj, repr(obj), problem
 
 
 def _read_csv(rows: _Rows, stream: io.BufferedReader, delimiter: str) -> Iterator[dict[str, Any]]:
@@ -445,7 +458,7 @@ class ShardReader:
             else:
                 from saring.io.warc import read_warc
 
-                yield from read_warc(rows, stream, self.record_seconds, reader.member_at)
+                yield from read_warc(rows, stream, self.record_seconds, reader)
             self.checksum = reader.checksum
 
     def batches(self, batch_size: int) -> Iterator[DocumentBatch]:

@@ -132,6 +132,7 @@ class BoundedReader(io.RawIOBase):
         self._error: InputError | None = None
         #: decompressed offset -> file offset of each gzip member not yet looked up (:meth:`member_at`)
         self._members: dict[int, int] = {0: 0} if self.compression == "gzip" else {}
+        self.member_start = 0  # file offset of the gzip member being read
 
     @property
     def checksum(self) -> str:
@@ -162,7 +163,8 @@ class BoundedReader(io.RawIOBase):
                 if self._only_zero_padding_left():
                     return b""
                 if self.compression == "gzip":
-                    self._members[self.out_bytes] = self.raw_bytes - len(self._input)
+                    self.member_start = self.raw_bytes - len(self._input)
+                    self._members[self.out_bytes] = self.member_start
                 decoder = self._decoder = _DECODERS[self.compression]()
                 self._fed = False
             data = self._next_input() if decoder.wants_input else b""

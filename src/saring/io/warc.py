@@ -15,11 +15,11 @@ from __future__ import annotations
 import contextlib
 import io
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from saring.core.limits import RecordTimeout, time_limit
-from saring.io.streams import InputError
+from saring.io.streams import BoundedReader, InputError
 
 if TYPE_CHECKING:
     from saring.io.readers import _Rows
@@ -38,31 +38,41 @@ class _PushbackReader:
     def __init__(self, stream: io.BufferedReader) -> None:
         self._stream = stream
         self._front = b""
+        self._error: InputError | None = None  # met while looking ahead; raised when reading gets there
+
+    def _more(self, size: int, line: bool = False) -> bytes:
+        if self._error is not None:
+            raise self._error
+        return self._stream.readline(size) if line else self._stream.read(size)
 
     def unread(self, data: bytes) -> None:
         self._front = data + self._front
 
     def readline(self, limit: int) -> bytes:
         if not self._front:
-            return self._stream.readline(limit)
+            return self._more(limit, line=True)
         end = self._front.find(b"\n", 0, limit)
         if end >= 0 or len(self._front) >= limit:
             cut = end + 1 if end >= 0 else limit
             line, self._front = self._front[:cut], self._front[cut:]
             return line
         line, self._front = self._front, b""
-        return line + self._stream.readline(limit - len(line))
+        return line + self._more(limit - len(line), line=True)
 
     def read(self, size: int) -> bytes:
         front, self._front = self._front[:size], self._front[size:]
-        return front + self._stream.read(size - len(front)) if len(front) < size else front
+        return front + self._more(size - len(front)) if len(front) < size else front
 
     def peek(self, size: int) -> bytes:
         """At least ``size`` bytes ahead (fewer only at the end of the file), not consumed: unlike
         ``BufferedReader.peek``, which stops at its buffer's end (a check of the next record's ``WARC/``
         line must not see just ``WA``)."""
-        while len(self._front) < size:
-            more = self._stream.read(size - len(self._front))
+        while len(self._front) < size and self._error is None:
+            try:
+                more = self._stream.read(size - len(self._front))
+            except InputError as error:  # the record before is whole: hand it out, fail after it
+                self._error = error
+                break
             if not more:
                 break
             self._front += more
@@ -149,15 +159,12 @@ def _resync(stream: _PushbackReader) -> int:
 
 
 def read_warc(
-    rows: _Rows,
-    stream: io.BufferedReader,
-    record_seconds: float,
-    member_at: Callable[[int], int | None] = lambda offset: None,
+    rows: _Rows, stream: io.BufferedReader, record_seconds: float, source: BoundedReader | None = None
 ) -> Iterator[dict[str, Any]]:
     """Rows of a WARC file. A record's place (``@N``) is its byte offset in the file: for a .warc.gz
     written one gzip member per record (as crawlers write them, and Common Crawl's indexes point to),
-    the offset of its member (``member_at`` maps a decompressed offset to it); for one written as a
-    single gzip stream, the offset in the decompressed stream."""
+    the offset of its member (``source``, the file's decompressing reader, knows them); for one written
+    as a single gzip stream, the offset in the decompressed stream."""
     limits = rows.limits
     stream = _PushbackReader(stream)
     offset = 0
@@ -170,7 +177,7 @@ def read_warc(
             offset += len(line)
             if not line.strip():
                 continue
-            member = member_at(start)
+            member = source.member_at(start) if source is not None else None
             where = f"@{start if member is None else member}"
             try:
                 if not line.startswith(b"WARC/"):
@@ -184,23 +191,24 @@ def read_warc(
                 continue
             record_type = headers.get("warc-type", "")
             if length > limits.max_document_bytes * 4:
-                offset += _skip(stream, length)
+                # not read: skipped to the next record's WARC/ line (its length may be a wrong one)
+                offset += _resync(stream)
                 if record_type in ("response", "resource"):
                     yield rows.quarantined(where, f"WARC record of {length:,} bytes exceeds the record limit")
                 continue
             block = stream.read(length)
             offset += len(block)
-            if len(block) < length:
-                yield rows.quarantined(
-                    where, f"truncated WARC record: {len(block):,} of {length:,} bytes", block
-                )
-                return
-            if not _record_ends(stream):
+            if len(block) < length or not _record_ends(stream):
                 next_record = block.find(b"\nWARC/1.")
                 if next_record >= 0:  # the length overstates the block: read the next record from there
                     stream.unread(block[next_record + 1 :])
                     offset -= len(block) - next_record - 1
                     problem = f"the next record starts after {next_record + 1:,} of its {length:,} bytes"
+                elif len(block) < length:
+                    yield rows.quarantined(
+                        where, f"truncated WARC record: {len(block):,} of {length:,} bytes", block
+                    )
+                    return
                 else:
                     offset += _resync(stream)
                     problem = f"no record boundary after its {length:,} bytes"
@@ -215,6 +223,8 @@ def read_warc(
             if document is not None:
                 yield document
     except InputError as error:
+        if source is not None and source.compression == "gzip":
+            offset = source.member_start  # the file offset of the gzip member that could not be read
         yield rows.quarantined(f"@{offset}", f"unreadable from offset {offset:,} on: {error}")
 
 
@@ -230,16 +240,6 @@ def _record_ends(stream: _PushbackReader) -> bool:
     of the file (as far as the buffered bytes show)."""
     rest = stream.peek(64)[:64].lstrip(b"\r\n")
     return not rest or rest.startswith(b"WARC/")
-
-
-def _skip(stream: _PushbackReader, length: int) -> int:
-    skipped = 0
-    while skipped < length:
-        part = stream.read(min(1 << 20, length - skipped))
-        if not part:
-            break
-        skipped += len(part)
-    return skipped
 
 
 def _document(
