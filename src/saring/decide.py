@@ -4,7 +4,9 @@ The workflow: ``saring run --dry-run`` computes every signal for every document 
 decisions are recorded as ``would_remove``), the report shows the distributions, and
 ``saring decide DRY_RUN_OUT PIPELINE.yaml --output FINAL`` applies the thresholds of PIPELINE.yaml to
 the stored signals. Each document is removed by the first stage, in pipeline order, whose ``decide``
-returns a reason; kept documents lose the lines that the pipeline's stages recorded as removed.
+returns a reason; as in a run, the documents a stage keeps lose the lines it recorded, and those it
+removes leave with them. A change to a parameter that shaped the stored signals (anything outside a
+stage's ``decide_params`` and ``resource_params``) is refused: that needs a new dry run.
 """
 
 from __future__ import annotations

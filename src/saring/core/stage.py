@@ -73,7 +73,8 @@ class Measured:
     ``signals``: name -> one value per document (stored as ``<label>.<name>``).
     ``texts``: rewritten texts (normalization, redaction); applied in dry runs too.
     ``line_removals``: per document, ``(line_index, reason)`` pairs of lines (``text.split("\\n")``) to
-    strip; recorded always, applied except in dry runs.
+    strip; applied except in dry runs, and except to documents the stage removes (they leave whole, and
+    only a dry run records their lines).
     """
 
     signals: dict[str, Sequence[Any]] = field(default_factory=dict)

@@ -17,7 +17,8 @@ Lines stripped (reason, audit trail in ``removed_lines``):
 A long line that scores as spam but opens with article sentences (a link farm glues "Daftar sekarang di
 situs slot88 gacor ..." onto a paragraph's last sentence) is first cut into sentences; when its spam is
 a trailing run after at least ``MIN_SPLIT_WORDS`` words of clean sentences, that run is put on a line
-of its own (the text is rewritten, in dry runs too) and only it is stripped.
+of its own (the text is rewritten, in dry runs too; nothing is split without ``strip_lines``) and only
+it is stripped.
 
 A page is removed as ``gambling_promotion`` when promotion dominates it (``doc_score``, the
 character-weighted mean line probability, i.e. the expected share of promotion text, reaches
