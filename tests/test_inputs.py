@@ -98,7 +98,9 @@ def test_decompression_bomb_is_cut_off(tmp_path: Path) -> None:
     path.write_bytes(bomb)
     stats, quarantine = run([path], tmp_path / "out", max_compression_ratio=50.0)
     assert stats.kept == 1
-    assert any("decompression bomb" in q["error"] for q in quarantine)
+    bombs = [q for q in quarantine if "decompression bomb" in q["error"]]
+    assert [q["source"].rsplit(":", 1)[1] for q in bombs] == ["2"]  # the line it is on
+    assert bombs[0]["error"].startswith("unreadable from line 2 on")
 
 
 def test_huge_document_is_quarantined_not_loaded_whole(tmp_path: Path) -> None:

@@ -207,6 +207,7 @@ def _skip_line(stream: io.BufferedReader, chunk: int = 1 << 20) -> int:
 def _read_jsonl(rows: _Rows, stream: io.BufferedReader) -> Iterator[dict[str, Any]]:
     limit = rows.limits.max_document_bytes * 2 + 1024  # JSON escaping can double the text
     line_no = 0
+    unread = 1  # the first line not read whole: where an unreadable rest of the file starts
     try:
         while line := stream.readline(limit + 1):
             line_no += 1
@@ -214,9 +215,11 @@ def _read_jsonl(rows: _Rows, stream: io.BufferedReader) -> Iterator[dict[str, An
             if line_no == 1:
                 line = line.removeprefix(UTF8_BOM)
             if len(line) > limit and not line.endswith(b"\n"):
-                skipped = len(line) + _skip_line(stream)
+                skipped = len(line) + _skip_line(stream)  # a bomb inside the line fails here: on this line
+                unread = line_no + 1
                 yield rows.quarantined(where, f"record of {skipped:,} bytes exceeds the line limit", line)
                 continue
+            unread = line_no + 1
             if not line.strip():
                 continue
             try:
@@ -227,7 +230,7 @@ def _read_jsonl(rows: _Rows, stream: io.BufferedReader) -> Iterator[dict[str, An
                 continue
             yield rows.from_object(where, obj, line)
     except InputError as error:
-        yield rows.quarantined(f":{line_no + 1}", f"unreadable from line {line_no + 1} on: {error}")
+        yield rows.quarantined(f":{unread}", f"unreadable from line {unread} on: {error}")
 
 
 def _read_parquet(rows: _Rows) -> Iterator[dict[str, Any]]:
