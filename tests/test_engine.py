@@ -177,6 +177,27 @@ def test_a_worker_whose_parent_died_while_it_started_exits() -> None:
     assert (done.returncode, done.stderr) == (1, "") and time.monotonic() - started < 20
 
 
+def test_ctrl_c_ends_a_pool_worker_at_once(tmp_path: Path) -> None:
+    """Ctrl-C reaches the workers with their parent, which reports it and resumes later: a worker ends at
+    once and quietly (one interrupted while importing had printed a traceback of the import)."""
+    script = (
+        "import os, signal, time\n"
+        "from saring.core.processes import worker_pool\n"
+        "if __name__ == '__main__':\n"
+        "    pool = worker_pool(1)\n"
+        "    worker = pool.submit(os.getpid).result()\n"
+        "    os.kill(worker, signal.SIGINT)\n"
+        "    time.sleep(1)\n"
+        "    print(worker, flush=True)\n"
+        "    os._exit(0)\n"
+    )
+    (tmp_path / "parent.py").write_text(script)
+    command = [sys.executable, str(tmp_path / "parent.py")]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert "Traceback" not in done.stderr, done.stderr
+    assert not _running(int(done.stdout))
+
+
 def _running(pid: int) -> bool:
     """Whether ``pid`` is a live process (a zombie waiting for its new parent to reap it is not)."""
     try:

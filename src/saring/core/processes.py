@@ -26,11 +26,16 @@ def follow_parent(parent: int, interval: float = 0.5) -> None:
     threading.Thread(target=watch, name="saring-follow-parent", daemon=True).start()
 
 
+#: Set in the environment of saring's pool workers (inherited from the process that starts them).
+POOL_WORKER_ENV = "SARING_POOL_WORKER"
+
+
 def worker_pool(
     workers: int, initializer: Callable[..., object] | None = None, initargs: tuple = ()
 ) -> ProcessPoolExecutor:
     """A pool of ``workers`` spawned processes that follow this one (see :func:`follow_parent`), each
     then running ``initializer(*initargs)``."""
+    os.environ[POOL_WORKER_ENV] = "1"  # read by ``saring/__init__.py`` in each worker (see there)
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=get_context("spawn"),
