@@ -393,3 +393,12 @@ def test_a_resumed_run_does_not_process_finished_blocks_again(
         return {"documents": stats["documents"], "bytes": stats["bytes"], "stages": stages}
 
     assert counts(tmp_path / "out") == counts(tmp_path / "reference")
+
+
+def test_quarantine_reasons_are_counted_by_kind() -> None:
+    from saring.core.accounting import quarantine_reason
+
+    assert quarantine_reason("read", "unreadable from line 1,234 on: corrupt gzip data") == (
+        "read: unreadable from line N on"
+    )
+    assert quarantine_reason("langid", "TimeoutError: over 30 s") == "langid: TimeoutError"

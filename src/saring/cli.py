@@ -118,7 +118,8 @@ def _summary(result: RunResult) -> None:
                 f" row by row: {problem}"
             )
     if stats.quarantine_reasons:
-        console.print("quarantined: " + "; ".join(f"{k} ({v})" for k, v in stats.quarantine_reasons.items()))
+        reasons = sorted(stats.quarantine_reasons.items(), key=lambda item: (-item[1], item[0]))
+        console.print("quarantined: " + "; ".join(f"{k} ({v})" for k, v in reasons))
     console.print(
         f"{stats.documents_in:,} documents in {result.seconds:.1f} s with {result.workers} worker(s):"
         f" {result.docs_per_second:,.0f} docs/s, {result.mb_per_second:.2f} MB/s"

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+
+_NUMBER = re.compile(r"\d[\d,]*")
+
+
+def quarantine_reason(stage: str | None, error: str) -> str:
+    """The kind of a quarantined record, for counts and samples: its stage and the error's text before
+    the first colon, numbers as N ("read: unreadable from line N on")."""
+    return f"{stage}: {_NUMBER.sub('N', error.split(':')[0])[:60]}"
 
 
 @dataclass

@@ -23,7 +23,7 @@ import orjson
 import pyarrow as pa
 
 from saring.config import Pipeline
-from saring.core.accounting import ShardStats
+from saring.core.accounting import ShardStats, quarantine_reason
 from saring.core.batch import DocumentBatch
 from saring.core.runner import RunOptions, apply_stage, collect_keys
 from saring.core.stage import CorpusStage, Stage
@@ -279,7 +279,7 @@ class _FinalSink:
         for row in rows["quarantined"]:
             stage = batch.columns["quarantine_stage"][row]
             error = batch.columns["quarantine_error"][row]
-            self.stats.quarantine_reasons[f"{stage}: {error.split(':')[0][:60]}"] += 1
+            self.stats.quarantine_reasons[quarantine_reason(stage, error)] += 1
         self.stats.kept += len(rows["kept"])
         self.stats.removed += len(rows["removed"])
         self.stats.quarantined += len(rows["quarantined"])

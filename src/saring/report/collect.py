@@ -15,6 +15,7 @@ from typing import Any
 
 import regex
 
+from saring.core.accounting import quarantine_reason
 from saring.report.sampling import ClusterSample, Reservoir
 
 SNIPPET_CHARS = 1500
@@ -266,10 +267,10 @@ class CorpusSample:
 
     def add_quarantined(self, record: dict[str, Any]) -> None:
         self.read["quarantine"] += 1
-        stage = str(record.get("stage"))
-        reservoir = self.quarantine_samples.get(stage)
+        reason = quarantine_reason(record.get("stage"), str(record.get("error") or ""))
+        reservoir = self.quarantine_samples.get(reason)
         if reservoir is None:
-            reservoir = self.quarantine_samples[stage] = Reservoir(SAMPLES_PER_REASON, stage)
+            reservoir = self.quarantine_samples[reason] = Reservoir(SAMPLES_PER_REASON, reason)
         reservoir.offer(
             lambda: QuarantineSample(
                 id=record.get("id"),

@@ -574,7 +574,7 @@ def quarantine(data: RunData) -> Section | None:
     if not data.sample.quarantine_samples:
         return None
     parts = []
-    for stage, reservoir in sorted(data.sample.quarantine_samples.items()):
+    for reason, reservoir in sorted(data.sample.quarantine_samples.items()):
         cards = [
             el(
                 "div",
@@ -585,7 +585,8 @@ def quarantine(data: RunData) -> Section | None:
             )
             for q in reservoir.items
         ]
-        parts.append(el("details", el("summary", el("strong", stage), f" — {reservoir.seen:,} read"), cards))
+        shown = f" — {reservoir.seen:,} read, {len(reservoir.items)} shown"
+        parts.append(el("details", el("summary", el("strong", reason), shown), cards))
     return Section("quarantine", "Quarantined records", join(parts))
 
 
