@@ -59,6 +59,8 @@ def test_bad_jsonl_lines_are_quarantined_with_their_line(tmp_path: Path) -> None
     assert "malformed JSON" in by_line["2"]["error"]
     assert "invalid UTF-8" in by_line["3"]["error"] or "malformed" in by_line["3"]["error"]
     assert "missing" in by_line["4"]["error"] and "'text'" in by_line["4"]["error"]
+    assert [by_line[n]["id"] for n in ("2", "4", "5", "6")] == [None, "missing", "null", "number"]  # if read
+    assert stats.quarantine_reasons["read: malformed JSON"] >= 1
     assert "null" in by_line["5"]["error"]
     assert "int" in by_line["6"]["error"]
     assert "JSON object" in by_line["7"]["error"]
@@ -317,6 +319,8 @@ def test_csv_tsv_parquet_and_text_folders(tmp_path: Path) -> None:
     quarantine = read_output(out, "quarantine")
     assert len(quarantine) == 1 and "invalid UTF-8 at byte offset 12" in quarantine[0]["error"]
     assert result.stats.balanced
+    parquet = result.stats.inputs[str(tmp_path / "c.parquet")]  # hashed like the streamed inputs
+    assert parquet["bytes"] == (tmp_path / "c.parquet").stat().st_size and len(parquet["xxh64"]) == 16
 
 
 def _kept_ids_and_errors(inputs: list[Path], out: Path, **limits: object) -> tuple[list[str], list[str]]:

@@ -18,6 +18,7 @@ from typing import Any
 
 import fsspec
 import orjson
+import xxhash
 
 from saring.config import ConfigError, FieldMap, InputSpec, LimitsSpec
 from saring.core.batch import DocumentBatch, order_key
@@ -138,9 +139,11 @@ class _Rows:
         self.count += 1
         return order
 
-    def quarantined(self, where: str, error: str, raw: bytes | str = b"") -> dict[str, Any]:
+    def quarantined(
+        self, where: str, error: str, raw: bytes | str = b"", doc_id: Any = None
+    ) -> dict[str, Any]:
         return {
-            "id": None,
+            "id": str(doc_id) if doc_id is not None else None,
             "text": "",
             "source": f"{self.shard.path}{where}",
             "order": self._next_order(),
@@ -169,24 +172,24 @@ class _Rows:
         if not isinstance(obj, dict):
             return self.quarantined(where, f"expected a JSON object, got {type(obj).__name__}", raw)
         fields = self.fields
-        text = obj.get(fields.text)
+        text, doc_id = obj.get(fields.text), obj.get(fields.id)
         if text is None:
             problem = "is null" if fields.text in obj else "is missing"
-            return self.quarantined(where, f"text field {fields.text!r} {problem}", raw)
+            return self.quarantined(where, f"text field {fields.text!r} {problem}", raw, doc_id)
         if isinstance(text, bytes):  # a Parquet binary column: text if it is UTF-8
             try:
                 text = text.decode("utf-8")
             except UnicodeDecodeError as error:
-                return self.quarantined(where, f"text field {fields.text!r}: invalid UTF-8 ({error})", raw)
+                problem = f"invalid UTF-8 in text field {fields.text!r} ({error})"
+                return self.quarantined(where, problem, raw, doc_id)
         if not isinstance(text, str):
-            return self.quarantined(
-                where, f"text field {fields.text!r} is {type(text).__name__}, not text", raw
-            )
+            problem = f"text field {fields.text!r} is {type(text).__name__}, not text"
+            return self.quarantined(where, problem, raw, doc_id)
         meta = {k: v for k, v in obj.items() if k not in (fields.text, fields.id, fields.url)}
         try:
-            return self.document(where, text, obj.get(fields.id), obj.get(fields.url), meta)
+            return self.document(where, text, doc_id, obj.get(fields.url), meta)
         except (TypeError, orjson.JSONEncodeError) as error:
-            return self.quarantined(where, f"unusable metadata: {error}", raw)
+            return self.quarantined(where, f"unusable metadata: {error}", raw, doc_id)
 
 
 def _open(shard: Shard, limits: LimitsSpec) -> BoundedReader:
@@ -231,6 +234,19 @@ def _read_jsonl(rows: _Rows, stream: io.BufferedReader) -> Iterator[dict[str, An
             yield rows.from_object(where, obj, line)
     except InputError as error:
         yield rows.quarantined(f":{unread}", f"unreadable from line {unread} on: {error}")
+
+
+def _file_checksum(path: str) -> tuple[int, str | None]:
+    """Size and xxh64 of a file read whole (as streamed inputs are hashed while read), or (0, None)."""
+    digest, size = xxhash.xxh64(), 0
+    try:
+        with fsspec.open(path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+    except OSError:
+        return 0, None
+    return size, digest.hexdigest()
 
 
 def _read_parquet(rows: _Rows) -> Iterator[dict[str, Any]]:
@@ -433,16 +449,18 @@ class ShardReader:
         self.rows = _Rows(shard, limits)
         self.checksum: str | None = None
         self._stream: BoundedReader | None = None
+        self._file_bytes = 0  # of a file not read through a stream (Parquet)
 
     @property
     def bytes_read(self) -> int:
         """Raw (compressed) bytes read so far; for progress and the manifest."""
-        return self._stream.raw_bytes if self._stream is not None else 0
+        return self._stream.raw_bytes if self._stream is not None else self._file_bytes
 
     def _read(self) -> Iterator[dict[str, Any]]:
         shard, rows = self.shard, self.rows
         if shard.format == "parquet":  # columnar and seekable: read directly, not through a stream
             yield from _read_parquet(rows)
+            self._file_bytes, self.checksum = _file_checksum(shard.path)
             return
         try:
             reader = _open(shard, rows.limits)

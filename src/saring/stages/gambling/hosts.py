@@ -92,7 +92,7 @@ class GamblingHosts(CorpusStage):
         self._hosts = np.zeros(0, dtype=_HOST)
 
     def signal_schema(self) -> dict[str, pa.DataType]:
-        return {"host_promotion_share": pa.float32(), "host_pages": pa.int32()}
+        return {"host_promotion_share": pa.float64(), "host_pages": pa.int32()}
 
     def thresholds(self) -> dict[str, float]:
         return {"host_promotion_share": self.params.link_farm_share}
