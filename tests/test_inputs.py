@@ -375,6 +375,16 @@ def test_a_multi_line_csv_record_is_placed_at_its_first_line(tmp_path: Path) -> 
     assert [r["source"].rsplit(":", 1)[1] for r in kept] == ["2", str(2 + len(article(1).splitlines()))]
 
 
+@pytest.mark.parametrize("suffix", ["csv", "tsv"])
+def test_a_header_naming_the_text_column_twice_is_an_error(tmp_path: Path, suffix: str) -> None:
+    sep = "," if suffix == "csv" else "\t"
+    path = tmp_path / f"twice.{suffix}"
+    path.write_text(sep.join(["id", "text", "text"]) + "\n" + sep.join(["1", "satu", "dua"]) + "\n", "utf-8")
+    ids, errors = _kept_ids_and_errors([path], tmp_path / "out")
+    problem = "unreadable from line 1 on: the header names ['text'] more than once"
+    assert ids == [] and errors == [f"twice.{suffix}:1 {problem}"]
+
+
 def test_an_oversized_csv_field_costs_its_row_only(tmp_path: Path) -> None:
     rows = [f"c{i},{article(i).replace(chr(10), ' ')}" for i in range(4)]
     rows[1] = "c1," + "panjang " * 2000

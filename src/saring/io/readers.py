@@ -12,7 +12,7 @@ import io
 import posixpath
 import sys
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -319,7 +319,13 @@ class _Lines:
         self._back.extend(reversed(lines))
 
 
-def _tsv_records(text: io.TextIOWrapper, max_chars: int) -> Iterator[Record]:
+def _ambiguous(header: Sequence[str], mapped: set[str]) -> str | None:
+    """The problem with a header that names a mapped field (text, id, url) twice, or None."""
+    twice = sorted(name for name in mapped if list(header).count(name) > 1)
+    return f"unreadable from line 1 on: the header names {twice} more than once" if twice else None
+
+
+def _tsv_records(text: io.TextIOWrapper, max_chars: int, mapped: set[str]) -> Iterator[Record]:
     """The records of a TSV file. Fields may be quoted CSV-style (pandas writes tabs, quotes and line
     breaks inside quotes). A quoted field may run over several lines only if the record it ends then has
     the header's number of fields and stays within ``max_chars`` and ``MAX_TSV_RECORD_LINES``; otherwise
@@ -344,6 +350,9 @@ def _tsv_records(text: io.TextIOWrapper, max_chars: int) -> Iterator[Record]:
             yield number, None, line, "unreadable line: a quote that does not close on it or on a whole row"
         elif header is None:
             header = fields
+            if (problem := _ambiguous(header, mapped)) is not None:
+                yield number, None, line, problem
+                return
         elif len(fields) > len(header):
             yield number, None, line, "more fields than the header names"
         else:
@@ -383,9 +392,12 @@ def _row_inside(consumed: list[tuple[int, str, bool]], header: list[str]) -> boo
     return len(header) > 1 and any(line.count("\t") + 1 == len(header) for _, line, _ in consumed)
 
 
-def _csv_records(text: io.TextIOWrapper) -> Iterator[Record]:
+def _csv_records(text: io.TextIOWrapper, mapped: set[str]) -> Iterator[Record]:
     """The records of a CSV file (quoted fields may span lines), each at the line it starts on."""
     reader = csv.DictReader(text)
+    if (problem := _ambiguous(reader.fieldnames or [], mapped)) is not None:
+        yield 1, None, repr(reader.fieldnames), problem
+        return
     end = 1  # the header's line
     for obj in reader:
         start, end = end + 1, reader.line_num
@@ -399,7 +411,8 @@ def _read_csv(rows: _Rows, stream: io.BufferedReader, delimiter: str) -> Iterato
     max_chars = rows.limits.max_document_bytes * 8 + 1024
     csv.field_size_limit(min(sys.maxsize, max_chars))
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
-    records = _tsv_records(text, max_chars) if delimiter == "\t" else _csv_records(text)
+    mapped = {rows.fields.text, rows.fields.id, rows.fields.url}
+    records = _tsv_records(text, max_chars, mapped) if delimiter == "\t" else _csv_records(text, mapped)
     line = 0
     try:
         for line, obj, raw, problem in records:
