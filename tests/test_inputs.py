@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import random
 import zlib
 from pathlib import Path
 
@@ -252,27 +251,18 @@ def test_a_content_length_past_the_end_of_the_file_loses_no_later_record(
     assert stats.documents_in == 4 and len(quarantine) == 1
 
 
-@pytest.mark.parametrize(("corrupt", "big"), [(1, False), (3, False), (1, True)])
-def test_a_corrupt_gzip_member_costs_its_record_only(tmp_path: Path, corrupt: int, big: bool) -> None:
-    """A .warc.gz holds one record a member: reading goes on at the next member. A big member is damaged
-    after some of it was read (a broken record), a small one before anything came out of it."""
+def test_a_corrupt_gzip_member_costs_the_records_from_it_on_not_the_one_before(tmp_path: Path) -> None:
     page = f"<html><body><article><p>{article(8)}</p></article></body></html>".encode()
     members = [gzip.compress(warc_record(f"https://i.example/{i}", page), mtime=0) for i in range(4)]
-    if big:
-        noise = random.Random(3).randbytes(300_000).hex().encode()  # incompressible: several reads
-        members[corrupt] = gzip.compress(warc_record("https://i.example/1", page + noise), mtime=0)
-    cut = len(members[corrupt]) * 3 // 4 if big else len(members[corrupt]) // 2
-    members[corrupt] = members[corrupt][:cut] + b"\x00" * 8  # damaged there
+    members[2] = members[2][: len(members[2]) // 2] + b"\x00" * 8  # corrupt in the middle
     path = tmp_path / "corrupt.warc.gz"
     path.write_bytes(b"".join(members))
-    stats, quarantine = run([path], tmp_path / "out")
+    _, quarantine = run([path], tmp_path / "out")
     kept = read_output(tmp_path / "out", "kept") + read_output(tmp_path / "out", "removed")
-    assert [r["url"] for r in kept] == [f"https://i.example/{i}" for i in range(4) if i != corrupt]
-    corrupt_at = sum(len(m) for m in members[:corrupt])
+    assert [r["url"] for r in kept] == ["https://i.example/0", "https://i.example/1"]
+    corrupt_at = len(members[0]) + len(members[1])
     assert [q["source"].rsplit("@", 1)[1] for q in quarantine] == [str(corrupt_at)]  # the member's place
-    if corrupt < 3:  # the last member has no member after it: the file ends unreadable there
-        assert quarantine[0]["error"].startswith("corrupt gzip member, skipped to the next one")
-    assert stats.documents_in == 4
+    assert quarantine[0]["error"].startswith(f"unreadable from offset {corrupt_at:,} on")
 
 
 def test_a_warc_gz_record_is_placed_at_its_gzip_member(tmp_path: Path) -> None:

@@ -492,7 +492,6 @@ class ShardReader:
             else:
                 from saring.io.warc import read_warc
 
-                reader.skip_corrupt_members = True  # one record a member: a corrupt one costs its record
                 yield from read_warc(rows, stream, self.record_seconds, reader)
             self.checksum = reader.checksum
 

@@ -11,7 +11,6 @@ import xxhash
 import zstandard
 
 CHUNK = 64 * 1024
-GZIP_MEMBER_START = b"\x1f\x8b\x08"  # the magic bytes and the deflate method of a gzip member header
 BOMB_CHECK_AFTER = 64 * 2**20
 
 
@@ -47,8 +46,7 @@ class _Zlib(_Decoder):
         return not self._obj.unconsumed_tail
 
     def step(self, data: bytes) -> bytes:
-        self.given = self._obj.unconsumed_tail + data  # kept to find the next member after an error
-        out = self._obj.decompress(self.given, MAX_OUT)
+        out = self._obj.decompress(self._obj.unconsumed_tail + data, MAX_OUT)
         self.eof, self.unused_data = self._obj.eof, self._obj.unused_data
         return out
 
@@ -135,9 +133,6 @@ class BoundedReader(io.RawIOBase):
         #: decompressed offset -> file offset of each gzip member not yet looked up (:meth:`member_at`)
         self._members: dict[int, int] = {0: 0} if self.compression == "gzip" else {}
         self.member_start = 0  # file offset of the gzip member being read
-        #: after a corrupt gzip member, go on at the next member (a .warc.gz holds one record a member)
-        self.skip_corrupt_members = False
-        self._corrupt_members: list[tuple[int, str]] = []
 
     @property
     def checksum(self) -> str:
@@ -184,54 +179,15 @@ class BoundedReader(io.RawIOBase):
             try:
                 out = decoder.step(data)
             except (zlib.error, OSError, EOFError, ValueError, zstandard.ZstdError) as error:
-                message = f"corrupt {self.compression} data after {self.raw_bytes:,} bytes: {error}"
-                # only in a file seen to hold several members: in one gzip stream, "members" found by
-                # their magic bytes would be chance matches inside the compressed data
-                resumable = self.skip_corrupt_members and isinstance(decoder, _Zlib) and self.member_start > 0
-                if resumable and self._next_member(decoder, message):
-                    continue
-                raise InputError(message) from None
+                raise InputError(
+                    f"corrupt {self.compression} data after {self.raw_bytes:,} bytes: {error}"
+                ) from None
             if out:
                 try:
                     self._check_limits(len(out))
                 except InputError as error:  # hand out this chunk first; the next read fails
                     self._error = error
                 return out
-
-    def _next_member(self, decoder: _Zlib, message: str) -> bool:
-        """Go on at the gzip member after a corrupt one (remembered with ``message``); False if none
-        follows. The bytes the failed step was given, then the rest of the input, are searched."""
-        buffer = decoder.given
-        start = self.raw_bytes - len(self._input) - len(buffer)  # file offset of buffer[0]
-        found = buffer.find(GZIP_MEMBER_START, 1)  # not the corrupt member's own header
-        while found < 0:
-            more = self._next_input()
-            if not more:
-                return False
-            keep = buffer[-2:]  # a header may straddle two reads
-            start += len(buffer) - len(keep)
-            buffer = keep + more
-            found = buffer.find(GZIP_MEMBER_START)
-        self._corrupt_members.append((self.member_start, message))
-        self._input = buffer[found:] + self._input
-        self.member_start = start + found
-        self._members[self.out_bytes] = self.member_start
-        self._decoder, self._fed = _Zlib(), False
-        return True
-
-    def corrupt_members(self, before: int | None = None, at: int | None = None) -> list[tuple[int, str]]:
-        """The corrupt gzip members skipped (file offset, error) that start before ``before``, or at
-        ``at``, or all of them; those returned are forgotten."""
-        def wanted(offset: int) -> bool:
-            return offset == at if at is not None else before is None or offset < before
-
-        found = [(offset, error) for offset, error in self._corrupt_members if wanted(offset)]
-        self._corrupt_members = [entry for entry in self._corrupt_members if not wanted(entry[0])]
-        return found
-
-    def member_start_in(self, low: int, high: int) -> int | None:
-        """The first decompressed offset in ``[low, high)`` where a gzip member starts, or None."""
-        return min((start for start in self._members if low <= start < high), default=None)
 
     def member_at(self, offset: int) -> int | None:
         """The file offset of the gzip member whose data starts at decompressed ``offset`` (a WARC.gz

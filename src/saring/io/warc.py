@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import io
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from saring.core.limits import RecordTimeout, time_limit
@@ -172,8 +172,6 @@ def read_warc(
         while True:
             line = stream.readline(MAX_HEADER_BYTES)
             if not line:
-                for skipped, error in source.corrupt_members() if source is not None else ():
-                    yield rows.quarantined(f"@{skipped}", _skipped(error))
                 return
             start = offset
             offset += len(line)
@@ -181,10 +179,6 @@ def read_warc(
                 continue
             member = source.member_at(start) if source is not None else None
             where = f"@{start if member is None else member}"
-            damage = _damage(source, member)
-            # a corrupt member that left nothing readable (zlib gives no partial output on an error)
-            for skipped, error in source.corrupt_members(before=member) if member is not None else ():
-                yield rows.quarantined(f"@{skipped}", _skipped(error))
             try:
                 if not line.startswith(b"WARC/"):
                     raise BrokenRecord(f"expected a 'WARC/' version line, found {line[:40]!r}")
@@ -193,7 +187,7 @@ def read_warc(
                 length = _content_length(headers)
             except BrokenRecord as error:
                 offset += _resync(stream)
-                yield rows.quarantined(where, damage() or f"broken WARC record: {error}", line)
+                yield rows.quarantined(where, f"broken WARC record: {error}", line)
                 continue
             record_type = headers.get("warc-type", "")
             if length > limits.max_document_bytes * 4:
@@ -202,15 +196,14 @@ def read_warc(
                 if record_type in ("response", "resource"):
                     yield rows.quarantined(where, f"WARC record of {length:,} bytes exceeds the record limit")
                 continue
-            block_start = offset
             block = stream.read(length)
             offset += len(block)
             if len(block) < length or not _record_ends(stream):
-                next_record = _next_record_in(block, block_start, source)
-                if next_record is not None:  # the block runs into the next record: read it from there
-                    stream.unread(block[next_record:])
-                    offset -= len(block) - next_record
-                    problem = f"the next record starts after {next_record:,} of its {length:,} bytes"
+                next_record = block.find(b"\nWARC/1.")
+                if next_record >= 0:  # the length overstates the block: read the next record from there
+                    stream.unread(block[next_record + 1 :])
+                    offset -= len(block) - next_record - 1
+                    problem = f"the next record starts after {next_record + 1:,} of its {length:,} bytes"
                 elif len(block) < length:
                     yield rows.quarantined(
                         where, f"truncated WARC record: {len(block):,} of {length:,} bytes", block
@@ -219,8 +212,7 @@ def read_warc(
                 else:
                     offset += _resync(stream)
                     problem = f"no record boundary after its {length:,} bytes"
-                problem = damage() or f"broken WARC record: wrong Content-Length ({problem})"
-                yield rows.quarantined(where, problem, block)
+                yield rows.quarantined(where, f"broken WARC record: wrong Content-Length ({problem})", block)
                 continue
             try:
                 document = _document(rows, where, headers, block, record_seconds)
@@ -234,32 +226,6 @@ def read_warc(
         if source is not None and source.compression == "gzip":
             offset = source.member_start  # the file offset of the gzip member that could not be read
         yield rows.quarantined(f"@{offset}", f"unreadable from offset {offset:,} on: {error}")
-
-
-def _damage(source: BoundedReader | None, member: int | None) -> Callable[[], str | None]:
-    """What broke the record in gzip member ``member``, if the reader skipped it as corrupt: asked only
-    when the record turns out broken (its framing no longer adds up once the next member follows)."""
-
-    def damage() -> str | None:
-        skipped = source.corrupt_members(at=member) if source is not None and member is not None else []
-        return _skipped(skipped[0][1]) if skipped else None
-
-    return damage
-
-
-def _next_record_in(block: bytes, block_start: int, source: BoundedReader | None) -> int | None:
-    """Where the next record starts inside a block that ran into it: at a line starting ``WARC/1.``, or
-    at the start of a gzip member (a corrupt member's last output runs into the next one mid-line)."""
-    line = block.find(b"\nWARC/1.")
-    starts = [line + 1] if line >= 0 else []
-    member = source.member_start_in(block_start + 1, block_start + len(block)) if source is not None else None
-    if member is not None:
-        starts.append(member - block_start)
-    return min(starts, default=None)
-
-
-def _skipped(error: str) -> str:
-    return f"corrupt gzip member, skipped to the next one: {error}"
 
 
 def _content_length(headers: dict[str, str]) -> int:
