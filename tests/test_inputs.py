@@ -265,6 +265,25 @@ def test_a_corrupt_gzip_member_costs_the_records_from_it_on_not_the_one_before(t
     assert quarantine[0]["error"].startswith(f"unreadable from offset {corrupt_at:,} on")
 
 
+def test_records_after_a_broken_header_keep_their_offsets(tmp_path: Path) -> None:
+    page = f"<html><body><article><p>{article(9)}</p></article></body></html>".encode()
+    bad = (
+        b"WARC/1.0\r\nWARC-Type: response\r\nthis line has no colon\r\nContent-Length: 5\r\n\r\nhello\r\n\r\n"
+    )
+    records = [
+        warc_record("https://j.example/0", page),
+        bad,
+        *(warc_record(f"https://j.example/{i}", page) for i in (2, 3)),
+    ]
+    path = tmp_path / "header.warc"
+    path.write_bytes(b"".join(records))
+    _, quarantine = run([path], tmp_path / "out")
+    kept = read_output(tmp_path / "out", "kept") + read_output(tmp_path / "out", "removed")
+    starts = [sum(len(r) for r in records[:i]) for i in range(4)]
+    assert [int(r["source"].rsplit("@", 1)[1]) for r in kept] == [starts[0], starts[2], starts[3]]
+    assert [int(q["source"].rsplit("@", 1)[1]) for q in quarantine] == [starts[1]]
+
+
 def test_a_warc_gz_record_is_placed_at_its_gzip_member(tmp_path: Path) -> None:
     """As in Common Crawl's indexes: the offset is where the record's member starts in the file."""
     page = f"<html><body><article><p>{article(4)}</p></article></body></html>".encode()

@@ -29,7 +29,12 @@ DOCUMENT_TYPES = (b"text/html", b"application/xhtml", b"text/plain")
 
 
 class BrokenRecord(Exception):
-    """A record whose framing is wrong; reading resumes at the next ``WARC/`` line."""
+    """A record whose framing is wrong; reading resumes at the next ``WARC/`` line. ``consumed``: the
+    bytes of its header already read (so that later records keep their true offsets)."""
+
+    def __init__(self, message: str, consumed: int = 0) -> None:
+        super().__init__(message)
+        self.consumed = consumed
 
 
 class _PushbackReader:
@@ -86,14 +91,14 @@ def _headers(stream: _PushbackReader) -> tuple[dict[str, str], int]:
         line = stream.readline(MAX_HEADER_BYTES)
         consumed += len(line)
         if not line:
-            raise BrokenRecord("the file ends inside the record header")
+            raise BrokenRecord("the file ends inside the record header", consumed)
         if consumed > MAX_HEADER_BYTES:
-            raise BrokenRecord("record header longer than 64 KiB")
+            raise BrokenRecord("record header longer than 64 KiB", consumed)
         if line in (b"\r\n", b"\n"):
             return headers, consumed
         name, sep, value = line.partition(b":")
         if not sep:
-            raise BrokenRecord(f"malformed header line {line[:80]!r}")
+            raise BrokenRecord(f"malformed header line {line[:80]!r}", consumed)
         headers[name.strip().decode("latin-1").lower()] = value.strip().decode("latin-1")
 
 
@@ -186,7 +191,7 @@ def read_warc(
                 offset += size
                 length = _content_length(headers)
             except BrokenRecord as error:
-                offset += _resync(stream)
+                offset += error.consumed + _resync(stream)
                 yield rows.quarantined(where, f"broken WARC record: {error}", line)
                 continue
             record_type = headers.get("warc-type", "")
