@@ -212,15 +212,17 @@ class Gambling(Stage):
             found.setdefault(i, SPAM_EDGE)
         return sorted((i - first, reason) for i, reason in found.items())
 
-    def _separate_spam_sentences(self, texts: list[str], lines: ScoredLines) -> dict[int, str]:
-        """The rewritten texts (by document) whose mixed spam lines got their trailing spam sentences on a
-        line of their own."""
+    def _separate_spam_sentences(
+        self, texts: list[str], lines: ScoredLines, spam_by_doc: list[list[tuple[int, str]]]
+    ) -> dict[int, str]:
+        """The rewritten texts (by document) whose mixed spam lines (``spam_by_doc``, from
+        :meth:`spam_lines`) got their trailing spam sentences on a line of their own."""
         if not self.params.strip_lines:
             return {}
         mixed: list[tuple[int, int, list[str]]] = []  # (document, line index in it, sentences)
-        for doc in range(len(texts)):
+        for doc, spam_lines in enumerate(spam_by_doc):
             first, doc_lines = int(lines.bounds[doc]), None
-            for i, reason in self.spam_lines(lines, doc):
+            for i, reason in spam_lines:
                 if reason == SPAM_LINE and lines.words[first + i] >= MIN_SPLIT_WORDS:
                     doc_lines = doc_lines or texts[doc].split("\n")
                     sentences = _SENTENCE_END.split(doc_lines[i].strip())
@@ -269,10 +271,13 @@ class Gambling(Stage):
     def measure(self, docs: DocView) -> Measured:
         texts = list(docs.texts)
         lines = self.score_lines(texts)
-        changed = self._separate_spam_sentences(texts, lines)
+        spam_by_doc = [self.spam_lines(lines, doc) for doc in range(len(texts))]
+        changed = self._separate_spam_sentences(texts, lines, spam_by_doc)
         if changed:
             lines = self._rescored(lines, texts, changed)
             texts = [changed.get(doc, text) for doc, text in enumerate(texts)]
+            for doc in changed:
+                spam_by_doc[doc] = self.spam_lines(lines, doc)
         docs_of_lines = np.repeat(np.arange(len(docs.texts)), np.diff(lines.bounds))
         lengths = np.fromiter(map(len, lines.folded), dtype=np.float64, count=len(lines.folded))
         folded_chars = np.bincount(docs_of_lines, weights=lengths, minlength=len(docs.texts))
@@ -293,9 +298,8 @@ class Gambling(Stage):
         }
         removals: list[list[tuple[int, str]]] = []
         doc_words = np.add.reduceat(lines.words, starts).tolist() if len(starts) else []
-        for doc, first in enumerate(starts.tolist()):
-            spam = self.spam_lines(lines, doc)
-            clean_words = doc_words[doc] - sum(int(lines.words[first + i]) for i, _ in spam)
+        for first, words, spam in zip(starts.tolist(), doc_words, spam_by_doc, strict=True):
+            clean_words = words - sum(int(lines.words[first + i]) for i, _ in spam)
             signals["spam_lines"].append(len(spam))
             signals["clean_words"].append(clean_words)
             # recorded even for a page that goes: the runner leaves a removed page whole, and a dry run
