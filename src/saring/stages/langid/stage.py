@@ -71,8 +71,12 @@ class ScriptLetters:
     letters: str
     min_letters: int
 
-    def matches(self, label: str, text: str) -> bool:
-        return label.endswith(f"_{self.script}") and sum(map(text.count, self.letters)) >= self.min_letters
+    def matches(self, label: str, text: str, read: int | None) -> bool:
+        """Whether ``label`` is of the script and the first ``read`` characters of ``text`` hold enough
+        of the letters (only texts of that script are sliced and counted)."""
+        if not label.endswith(f"_{self.script}"):
+            return False
+        return sum(map(text[:read].count, self.letters)) >= self.min_letters
 
 
 @dataclass
@@ -218,7 +222,7 @@ class LangId(Stage):
         languages, scores, resolved_by = [], [], []
         for i, (top, mixed) in enumerate(first_pass):
             answer = doc_answers.get(i)
-            letters = next((r for r in self._script_letters if r.matches(top, docs.texts[i][:read])), None)
+            letters = next((r for r in self._script_letters if r.matches(top, docs.texts[i], read)), None)
             if answer is not None and self._discriminator.overrules(answer[0], top):
                 languages.append(answer[0])
                 scores.append(float(answer[1]))
