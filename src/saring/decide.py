@@ -73,12 +73,12 @@ def _decide(stages: list[Stage], batch: DocumentBatch, stats: ShardStats) -> Non
         names = list(stage.signal_schema())
         signals = {name: [batch.signals[f"{stage.label}.{name}"][i] for i in rows] for name in names}
         reasons = stage.decide(signals) if len(rows) and names else [None] * len(rows)
-        if names:
+        if names:  # a stage without signals decides nothing and is not counted
             stage_stats.docs_in += len(rows)
+            stage_stats.docs_out += reasons.count(None)
         for row, reason in zip(rows.tolist(), reasons, strict=True):
             entries = removed_lines[row] or []
             if reason is None:
-                stage_stats.docs_out += int(bool(names))
                 texts[row] = _strip_recorded_lines(texts[row], entries, stage.label)
                 for entry in entries:
                     if entry["stage"] == stage.label:

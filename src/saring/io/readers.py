@@ -85,12 +85,13 @@ def plan_shards(inputs: Iterable[InputSpec], output: str | None = None) -> Input
         same_fs = output_fs is not None and type(fs) is type(output_fs)
         matched: list[str] = []
         for path in paths:
+            folder = fs.isdir(path)
             # a file named on its own is read; files a folder or a glob expands to are vetted
-            expanded = fs.isdir(path) or any(char in spec.path for char in "*?[")
-            for file in fs.find(path) if fs.isdir(path) else [path] if fs.exists(path) else []:
+            expanded = folder or any(char in spec.path for char in "*?[")
+            for file in fs.find(path) if folder else [path] if fs.exists(path) else []:
                 if expanded and same_fs and posixpath.normpath(file).startswith(output_prefix):
                     ignored[file] = "inside the output folder"
-                elif fs.isdir(path) and spec.format == "auto" and detect_format(file) is None:
+                elif folder and spec.format == "auto" and detect_format(file) is None:
                     ignored[file] = "unknown format (set 'format' for it)"
                 else:
                     matched.append(file)

@@ -242,7 +242,7 @@ def _content_length(headers: dict[str, str]) -> int:
 
 def _record_ends(stream: _PushbackReader) -> bool:
     """Whether what follows a block is the end of a record: blank lines, then a ``WARC/`` line or the end
-    of the file (as far as the buffered bytes show)."""
+    of the file (within the next 64 bytes)."""
     rest = stream.peek(64)[:64].lstrip(b"\r\n")
     return not rest or rest.startswith(b"WARC/")
 
