@@ -145,18 +145,23 @@ def test_one_run_at_a_time_in_an_output_folder(corpus: list[Path], tmp_path: Pat
     assert run_pipeline(basic_pipeline(corpus, out), log=quiet).stats.balanced
 
 
-def test_pool_workers_end_with_a_killed_parent(tmp_path: Path) -> None:
+def _pool_parent(tmp_path: Path, then: str) -> list[str]:
+    """The command of a script that starts a pool of one worker, holds its pid in ``worker``, then runs
+    the lines ``then``."""
+    body = "".join(f"    {line}\n" for line in then.splitlines())
     script = (
-        "import os, sys, time\n"
+        "import os, signal, time\n"
         "from saring.core.processes import worker_pool\n"
         "if __name__ == '__main__':\n"
         "    pool = worker_pool(1)\n"
-        "    print(pool.submit(os.getpid).result(), flush=True)\n"
-        "    pool.submit(time.sleep, 60)\n"
-        "    time.sleep(60)\n"
+        "    worker = pool.submit(os.getpid).result()\n" + body
     )
     (tmp_path / "parent.py").write_text(script)
-    command = [sys.executable, str(tmp_path / "parent.py")]
+    return [sys.executable, str(tmp_path / "parent.py")]
+
+
+def test_pool_workers_end_with_a_killed_parent(tmp_path: Path) -> None:
+    command = _pool_parent(tmp_path, "print(worker, flush=True)\npool.submit(time.sleep, 60)\ntime.sleep(60)")
     parent = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     assert parent.stdout is not None
     worker = int(parent.stdout.readline())
@@ -180,20 +185,8 @@ def test_a_worker_whose_parent_died_while_it_started_exits() -> None:
 def test_ctrl_c_ends_a_pool_worker_at_once(tmp_path: Path) -> None:
     """Ctrl-C reaches the workers with their parent, which reports it and resumes later: a worker ends at
     once and quietly (one interrupted while importing had printed a traceback of the import)."""
-    script = (
-        "import os, signal, time\n"
-        "from saring.core.processes import worker_pool\n"
-        "if __name__ == '__main__':\n"
-        "    pool = worker_pool(1)\n"
-        "    worker = pool.submit(os.getpid).result()\n"
-        "    os.kill(worker, signal.SIGINT)\n"
-        "    time.sleep(1)\n"
-        "    print(worker, flush=True)\n"
-        "    os._exit(0)\n"
-    )
-    (tmp_path / "parent.py").write_text(script)
-    command = [sys.executable, str(tmp_path / "parent.py")]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    then = "os.kill(worker, signal.SIGINT)\ntime.sleep(1)\nprint(worker, flush=True)\nos._exit(0)"
+    done = subprocess.run(_pool_parent(tmp_path, then), capture_output=True, text=True, timeout=60)
     assert "Traceback" not in done.stderr, done.stderr
     assert not _running(int(done.stdout))
 
